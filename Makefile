@@ -1,0 +1,45 @@
+# netchaos — two entry points on a fresh machine:
+#   make run    create the kind cluster from kind-config.yaml, run the suite, write the report
+#   make test   everything CI checks: unit tests, kernel precision test, cluster + e2e specs
+SHELL := /bin/bash
+export GOTOOLCHAIN := local
+GO ?= go
+OUT ?= $(CURDIR)/_out
+BIN := $(OUT)/bin
+REPORT_DIR ?= $(CURDIR)/_out/report
+
+.PHONY: all build test unit precision e2e run bench clean
+all: build
+
+build:
+	$(GO) build -o $(BIN)/netchaos ./tools/netchaos
+
+## unit: pure-logic tests (no cluster, no root)
+unit:
+	$(GO) vet ./...
+	$(GO) test ./experiments/... ./reports/... ./tools/...
+
+## precision: the probe against real packets in two network namespaces (needs root)
+precision:
+	$(GO) test -count=1 -v -run 'TestNetnsPrecision' ./experiments/probe/netnstest/
+
+## bench: probe CPU cost at 100/s and at maximum rate
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./experiments/probe/...
+
+include tools/cluster/cluster.mk
+
+test: unit precision e2e
+
+## e2e: Ginkgo specs on a real kind cluster (created, then torn down)
+GINKGO := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+E2E_LABELS ?=
+e2e: cluster
+	rc=0; KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) \
+	  $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') ./e2e || rc=$$?; \
+	  $(MAKE) cluster-down; exit $$rc
+
+## run: the main job: cluster from kind-config.yaml, whole suite, report in $(REPORT_DIR)
+run: cluster
+	KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) $(GINKGO) -v --timeout=60m ./e2e
+	@echo "report: $(REPORT_DIR)"
