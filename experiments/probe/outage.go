@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"net"
 	"sort"
 	"time"
 )
@@ -28,9 +29,10 @@ type Outage struct {
 func (o Outage) Duration() time.Duration { return o.End.Sub(o.Start) }
 
 // ResponderSpan is a stretch of consecutive answers from one responder that
-// saw the client as one source address.
+// saw the client as coming from one source IP.
 type ResponderSpan struct {
-	Responder  Identity  `json:"responder"`
+	Responder Identity `json:"responder"`
+	// SeenSource is the client IP as the responder saw it (no port).
 	SeenSource string    `json:"seen_src,omitempty"`
 	First      time.Time `json:"first"`
 	Last       time.Time `json:"last"`
@@ -111,8 +113,8 @@ func Analyze(samples []Sample, markers []Marker, windowEnd time.Time) FlowStats 
 			cur.End = x.Sent
 			cur = nil
 		}
-		if span == nil || span.Responder != x.Responder || span.SeenSource != x.SeenSource {
-			st.Responders = append(st.Responders, ResponderSpan{Responder: x.Responder, SeenSource: x.SeenSource, First: x.Sent})
+		if seen := hostOf(x.SeenSource); span == nil || span.Responder != x.Responder || span.SeenSource != seen {
+			st.Responders = append(st.Responders, ResponderSpan{Responder: x.Responder, SeenSource: seen, First: x.Sent})
 			span = &st.Responders[len(st.Responders)-1]
 		}
 		span.Last = x.Sent
@@ -147,6 +149,14 @@ func recoveryAfter(outages []Outage, m Marker) Recovery {
 		return r
 	}
 	return r
+}
+
+// hostOf returns the host part of a host:port address, or the address itself.
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 // ByFlow splits a mixed stream of samples into flows, keeping first-seen order.

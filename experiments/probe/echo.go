@@ -1,0 +1,123 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Echo answers probes on the given UDP and TCP listen addresses until ctx is
+// done. Every answer carries id and the source address the request came from,
+// so the prober learns which backend answered and whether its own address
+// survived the path (source NAT or not).
+func Echo(ctx context.Context, id Identity, udpAddrs, tcpAddrs []string) error {
+	var conns []net.PacketConn
+	var lns []net.Listener
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		for _, l := range lns {
+			l.Close()
+		}
+	}
+	var lc net.ListenConfig
+	for _, a := range udpAddrs {
+		c, err := lc.ListenPacket(ctx, "udp", a)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen udp %s: %w", a, err)
+		}
+		conns = append(conns, c)
+	}
+	for _, a := range tcpAddrs {
+		l, err := lc.Listen(ctx, "tcp", a)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen tcp %s: %w", a, err)
+		}
+		lns = append(lns, l)
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() { defer wg.Done(); serveUDP(c, id) }()
+	}
+	for _, l := range lns {
+		wg.Add(1)
+		go func() { defer wg.Done(); serveTCP(l, id) }()
+	}
+	<-ctx.Done()
+	closeAll()
+	wg.Wait()
+	return nil
+}
+
+func serveUDP(c net.PacketConn, id Identity) {
+	buf := make([]byte, 512)
+	out := make([]byte, 0, 512)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		seq, err := parseRequest(buf[:n])
+		if err != nil {
+			continue
+		}
+		out = appendReply(out[:0], id, seq, from.String())
+		c.WriteTo(out, from)
+	}
+}
+
+// serveTCP answers each connection line by line; when the listener closes it
+// closes the open connections too, so Echo returns promptly.
+func serveTCP(l net.Listener, id Identity) {
+	var wg sync.WaitGroup
+	var open sync.Map
+	defer func() {
+		open.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
+		wg.Wait()
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		open.Store(c, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer open.Delete(c)
+			defer c.Close()
+			src := c.RemoteAddr().String()
+			r := bufio.NewReader(c)
+			out := make([]byte, 0, 512)
+			for {
+				c.SetReadDeadline(time.Now().Add(10 * time.Minute))
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				seq, err := parseRequest(line)
+				if err != nil {
+					return
+				}
+				out = appendReply(out[:0], id, seq, src)
+				if _, err := c.Write(out); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
