@@ -8,7 +8,7 @@ OUT ?= $(CURDIR)/_out
 BIN := $(OUT)/bin
 REPORT_DIR ?= $(CURDIR)/_out/report
 
-.PHONY: all build test unit precision e2e run bench clean
+.PHONY: all build test unit precision hostdeps e2e run bench clean
 all: build
 
 build:
@@ -19,9 +19,15 @@ unit:
 	$(GO) vet ./...
 	$(GO) test ./experiments/... ./reports/... ./tools/...
 
+## hostdeps: host tools the kernel-level tests use (installed only when missing)
+hostdeps:
+	@command -v nft >/dev/null && command -v ip >/dev/null || { \
+	  echo "[hostdeps] installing nftables iproute2"; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables iproute2) >/dev/null; }
+
 ## precision: the probe against real packets in two network namespaces (needs root)
-precision:
-	$(GO) test -count=1 -v -run 'TestNetnsPrecision' ./experiments/probe/netnstest/
+precision: hostdeps
+	NETCHAOS_REQUIRE_NETNS=1 $(GO) test -count=1 -v -run 'TestNetnsPrecision' ./experiments/probe/netnstest/
 
 ## bench: probe CPU cost at 100/s and at maximum rate
 bench:
