@@ -1,0 +1,103 @@
+// Package e2e holds the Ginkgo specs that run netchaos experiments on a real
+// cluster: the kind cluster from kind-config.yaml (make e2e) or any cluster
+// named by KUBECONFIG and NETCHAOS_CONTEXT. Specs are thin: the experiments
+// live in the library; specs run them and add their results to the run's
+// resilience report.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/netchaos/netchaos/experiments"
+)
+
+var (
+	env       *experiments.Env
+	resultsMu sync.Mutex
+	results   []experiments.Result
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "netchaos e2e")
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	kubeconfig, kctx := os.Getenv("KUBECONFIG"), os.Getenv("NETCHAOS_CONTEXT")
+	if kubeconfig == "" || kctx == "" {
+		Fail("set KUBECONFIG and NETCHAOS_CONTEXT to name the cluster under test explicitly")
+	}
+	var err error
+	env, err = experiments.NewEnv(experiments.Options{
+		Kubeconfig: kubeconfig, Context: kctx, Image: os.Getenv("NETCHAOS_IMAGE"),
+		Log: func(format string, args ...any) {
+			fmt.Fprintf(GinkgoWriter, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
+		},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	env.Cluster, err = env.Detect(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	c := env.Cluster
+	By(fmt.Sprintf("cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s", kctx, c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.NodeOS))
+})
+
+var _ = AfterSuite(func(ctx SpecContext) {
+	if env == nil {
+		return
+	}
+	dir := os.Getenv("NETCHAOS_REPORT_DIR")
+	if dir == "" {
+		dir = "_out/report"
+	}
+	resultsMu.Lock()
+	defer resultsMu.Unlock()
+	Expect(writeReport(dir, env, results)).To(Succeed())
+	By("report written to " + dir)
+	left, err := env.Leftovers(context.WithoutCancel(ctx), env.RunID)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(left).To(BeEmpty(), "objects of this run left behind")
+})
+
+// record adds a result to the run's report.
+func record(r experiments.Result) {
+	resultsMu.Lock()
+	results = append(results, r)
+	resultsMu.Unlock()
+}
+
+// run executes one experiment and checks that it ran and was compared: a
+// deviation from the expected table is a finding in the report, not a
+// failed spec.
+func run(ctx context.Context, x experiments.Experiment, w experiments.Windows) experiments.Result {
+	res := env.Execute(ctx, x, w)
+	record(res)
+	if !res.Applicable {
+		Skip("not applicable: " + res.Reason)
+	}
+	Expect(res.Err).NotTo(HaveOccurred())
+	Expect(res.Flows).NotTo(BeEmpty())
+	for _, f := range res.Flows {
+		AddReportEntry(f.Name, fmt.Sprintf("%s; %s", f.Observed, expectation(f)))
+		Expect(f.Expect).NotTo(BeNil(), "flow %s has no expectation for this environment", f.Name)
+		Expect(f.Stats.Sent).To(BeNumerically(">", 0))
+	}
+	return res
+}
+
+func expectation(f experiments.FlowResult) string {
+	if f.Expect == nil {
+		return "no expectation"
+	}
+	if f.Match {
+		return "as expected (" + f.Expect.Want() + ")"
+	}
+	return "FINDING: expected " + f.Expect.Want()
+}

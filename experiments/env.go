@@ -1,0 +1,123 @@
+package experiments
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+)
+
+// Labels stamped on everything netchaos creates.
+const (
+	LabelManagedBy   = "app.kubernetes.io/managed-by"
+	ManagedBy        = "netchaos"
+	LabelRun         = "netchaos.io/run"
+	LabelExperiment  = "netchaos.io/experiment"
+	LabelRole        = "netchaos.io/role"
+	AnnotationExpiry = "netchaos.io/expires"
+)
+
+// Selector selects everything netchaos created, in every run.
+const Selector = LabelManagedBy + "=" + ManagedBy
+
+// DefaultImage is the probe agent image every experiment deploys.
+const DefaultImage = "netchaos/probe:dev"
+
+// Logger receives progress lines. The library is silent unless given one.
+type Logger func(format string, args ...any)
+
+// Env is what experiments run against: one cluster, named explicitly, and one
+// run of the suite.
+type Env struct {
+	Client  klient.Client
+	Kube    kubernetes.Interface
+	Config  *rest.Config
+	Context string // the kubeconfig context, as the user named it
+	RunID   string
+	Image   string
+	// TTL bounds every fault and object of the run: an in-cluster janitor
+	// deletes the run's namespace when it expires, even if the runner died.
+	TTL time.Duration
+	Log Logger
+	// Cluster is the detected environment fingerprint.
+	Cluster Environment
+}
+
+// Options for NewEnv.
+type Options struct {
+	Kubeconfig string // path; required
+	Context    string // kubeconfig context; required: netchaos never guesses a cluster
+	Image      string
+	TTL        time.Duration
+	Log        Logger
+}
+
+// NewEnv connects to the cluster the user named. It refuses to pick a
+// context on its own: a chaos tool must never touch a cluster by default.
+func NewEnv(o Options) (*Env, error) {
+	if o.Kubeconfig == "" {
+		return nil, errors.New("no kubeconfig given")
+	}
+	if o.Context == "" {
+		return nil, errors.New("no kubeconfig context given: name the target cluster explicitly")
+	}
+	raw, err := clientcmd.LoadFromFile(o.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig %s: %w", o.Kubeconfig, err)
+	}
+	if _, ok := raw.Contexts[o.Context]; !ok {
+		return nil, fmt.Errorf("kubeconfig %s has no context %q", o.Kubeconfig, o.Context)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, o.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig context %q: %w", o.Context, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cl, err := klient.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for %q: %w", o.Context, err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset for %q: %w", o.Context, err)
+	}
+	e := &Env{Client: cl, Kube: kube, Config: cfg, Context: o.Context, RunID: newRunID(), Image: o.Image, TTL: o.TTL, Log: o.Log}
+	if e.Image == "" {
+		e.Image = DefaultImage
+	}
+	if e.TTL == 0 {
+		e.TTL = 20 * time.Minute
+	}
+	if e.Log == nil {
+		e.Log = func(string, ...any) {}
+	}
+	return e, nil
+}
+
+// Resources is the klient resource client.
+func (e *Env) Resources() *resources.Resources { return e.Client.Resources() }
+
+// Labels are the labels for an object of experiment exp with role role.
+func (e *Env) Labels(exp, role string) map[string]string {
+	l := map[string]string{LabelManagedBy: ManagedBy, LabelRun: e.RunID}
+	if exp != "" {
+		l[LabelExperiment] = exp
+	}
+	if role != "" {
+		l[LabelRole] = role
+	}
+	return l
+}
+
+func newRunID() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return time.Now().UTC().Format("0102-1504") + "-" + hex.EncodeToString(b)
+}

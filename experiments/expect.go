@@ -1,0 +1,144 @@
+package experiments
+
+import (
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+// Outcome is what happened to a flow after the trigger, before any
+// mitigation: the unit expected-outcome tables are written in.
+type Outcome string
+
+// Outcomes.
+const (
+	NoOutage  Outcome = "no outage"
+	Recovers  Outcome = "recovers"
+	Never     Outcome = "never recovers"
+	Unreached Outcome = "never reached" // the flow never answered at all
+)
+
+// Expect is one expected outcome: flows whose name matches Flow (a
+// path.Match pattern such as "*/pinned") should see Outcome, and Recovers
+// within Within.
+type Expect struct {
+	Flow    string
+	Outcome Outcome
+	Within  time.Duration
+	Source  string // upstream issue or document the expectation comes from
+}
+
+// Want is the expectation in words.
+func (x Expect) Want() string {
+	if x.Outcome == Recovers && x.Within > 0 {
+		return fmt.Sprintf("recovers within %s", fmtDur(x.Within))
+	}
+	return string(x.Outcome)
+}
+
+// Rule selects the expectations for one kind of environment. Zero fields
+// match anything; the first matching rule of a table wins.
+type Rule struct {
+	Provider  string
+	ProxyMode string
+	CNI       string
+	MinMinor  int // inclusive
+	MaxMinor  int // inclusive; 0 = no upper bound
+	Expect    []Expect
+}
+
+func (r Rule) matches(e Environment) bool {
+	return (r.Provider == "" || r.Provider == e.Provider) &&
+		(r.ProxyMode == "" || r.ProxyMode == e.KubeProxyMode) &&
+		(r.CNI == "" || r.CNI == e.CNI) &&
+		(r.MinMinor == 0 || e.Minor >= r.MinMinor) &&
+		(r.MaxMinor == 0 || e.Minor <= r.MaxMinor)
+}
+
+// Lookup returns the expectations of the first rule matching e.
+func Lookup(table []Rule, e Environment) []Expect {
+	for _, r := range table {
+		if r.matches(e) {
+			return r.Expect
+		}
+	}
+	return nil
+}
+
+// Observed is what one flow did after the trigger, within the window that
+// ends at the first mitigation (or the end of observation).
+type Observed struct {
+	Outcome Outcome
+	After   time.Duration // trigger to recovery (Recovers)
+	Outage  time.Duration // length of the outage
+	Window  time.Duration // trigger to end of the window
+}
+
+// String says it in words, never printing an open outage as a finite number.
+func (o Observed) String() string {
+	switch o.Outcome {
+	case Recovers:
+		return fmt.Sprintf("recovered %s after the trigger (outage %s)", fmtDur(o.After), fmtDur(o.Outage))
+	case Never:
+		return fmt.Sprintf("never recovered within the %s window (down ≥ %s)", fmtDur(o.Window), fmtDur(o.Outage))
+	case Unreached:
+		return "never answered"
+	}
+	return "no outage"
+}
+
+// Observe classifies a flow's samples after the trigger at `trigger`, in the
+// window ending at `end`.
+func Observe(samples []probe.Sample, trigger, end time.Time) Observed {
+	var in []probe.Sample
+	for _, s := range samples {
+		if !s.Sent.After(end) {
+			in = append(in, s)
+		}
+	}
+	st := probe.Analyze(in, []probe.Marker{{Name: "trigger", At: trigger}}, end)
+	o := Observed{Outcome: NoOutage, Window: end.Sub(trigger)}
+	if st.Answered == 0 {
+		o.Outcome = Unreached
+		return o
+	}
+	r := st.Recoveries[0]
+	switch {
+	case r.Never:
+		o.Outcome, o.Outage = Never, r.Outage
+	case r.Outage > 0:
+		o.Outcome, o.After, o.Outage = Recovers, r.After, r.Outage
+	}
+	return o
+}
+
+// Matches reports whether an observation meets the expectation.
+func (x Expect) Matches(o Observed) bool {
+	switch x.Outcome {
+	case Recovers:
+		return o.Outcome == NoOutage || (o.Outcome == Recovers && (x.Within == 0 || o.After <= x.Within))
+	default:
+		return o.Outcome == x.Outcome
+	}
+}
+
+// For returns the expectation for a flow, if any.
+func For(exps []Expect, flow string) (Expect, bool) {
+	for _, x := range exps {
+		if ok, _ := path.Match(x.Flow, flow); ok {
+			return x, true
+		}
+	}
+	return Expect{}, false
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.3f s", d.Seconds())
+	default:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+}

@@ -1,0 +1,109 @@
+package experiments
+
+import (
+	"context"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+// Experiment injects one documented failure and knows how to undo it. It
+// measures nothing itself: the runner runs the probes around it.
+type Experiment interface {
+	// Name is short and label-safe, e.g. "hostnetwork-flip".
+	Name() string
+	// Info describes the experiment for the report.
+	Info() Info
+	// Applies says whether the experiment can run in env, and why not.
+	Applies(env Environment) (ok bool, reason string)
+	// Setup deploys the workload and the probe clients (pods labelled
+	// RoleClient, whose logs the runner collects) into r.Namespace, and
+	// reports how many flows to expect with r.WantFlows.
+	Setup(ctx context.Context, r *Run) error
+	// Inject fires the trigger.
+	Inject(ctx context.Context, r *Run) error
+	// Mitigations are the known fixes, applied in order after the trigger's
+	// observation window, each observed in turn.
+	Mitigations() []Mitigation
+	// Evidence reads the state that explains the outcome (conntrack entries,
+	// NAT rules, ip rules); called before the trigger, after it and after
+	// each mitigation.
+	Evidence(ctx context.Context, r *Run) []Evidence
+	// Expectations are the expected outcomes per flow for env, as data.
+	Expectations(env Environment) []Expect
+	// Recover undoes what the experiment changed outside its namespace
+	// (node state). It must be idempotent and tolerate partial setup; the
+	// namespace itself is deleted by the runner.
+	Recover(ctx context.Context, r *Run) error
+}
+
+// Info describes an experiment.
+type Info struct {
+	Title   string
+	Trigger string
+	Sources []string
+}
+
+// Mitigation is a known fix.
+type Mitigation struct {
+	Name  string
+	Apply func(ctx context.Context, r *Run) error
+}
+
+// Evidence is one captured piece of state.
+type Evidence struct {
+	Name string `json:"name"`
+	When string `json:"when"`
+	Text string `json:"text"`
+}
+
+// Action is one thing the runner or an experiment did, as recorded.
+type Action struct {
+	At   time.Time `json:"at"`
+	What string    `json:"what"`
+	Err  string    `json:"err,omitempty"`
+}
+
+// Role of probe client pods.
+const RoleClient = "client"
+
+// Run is one experiment's run: where it lives and what it has recorded.
+type Run struct {
+	*Env
+	Experiment string
+	Namespace  string
+	Agent      *Agent
+	Collector  *Collector
+	// FlowOptions are the probe settings clients should use.
+	FlowOptions probe.Options
+
+	wantFlows int
+	actions   []Action
+	markers   []probe.Marker
+}
+
+// WantFlows declares n more flows the steady state must see answering.
+func (r *Run) WantFlows(n int) { r.wantFlows += n }
+
+// Do runs one recorded step.
+func (r *Run) Do(what string, f func() error) error {
+	r.Log("[%s] %s", r.Experiment, what)
+	err := f()
+	a := Action{At: time.Now(), What: what}
+	if err != nil {
+		a.Err = err.Error()
+		r.Log("[%s] %s: %v", r.Experiment, what, err)
+	}
+	r.actions = append(r.actions, a)
+	return err
+}
+
+// Mark records a named moment (trigger, mitigation) on the run's timeline.
+func (r *Run) Mark(name string) time.Time {
+	now := time.Now()
+	r.markers = append(r.markers, probe.Marker{Name: name, At: now})
+	return now
+}
+
+// Labels for an object of this experiment with a role.
+func (r *Run) Labels(role string) map[string]string { return r.Env.Labels(r.Experiment, role) }

@@ -1,0 +1,251 @@
+// Package hostnetworkflip is trigger T1: an agent DaemonSet (think statsd or
+// Datadog) flips from hostPort to hostNetwork while client pods keep sending
+// UDP to <nodeIP>:8125 from one long-lived socket.
+//
+// With hostPort, the portmap CNI plugin DNATs nodeIP:8125 to the agent pod,
+// and conntrack remembers that for the client's 5-tuple. A hostNetwork pod
+// never runs CNI ADD, so nothing deletes the entry; each packet refreshes its
+// 30 s timeout, and the client blackholes until the entry is deleted or the
+// client opens a new socket. Upstream: kubernetes#58336, #59033,
+// aws/amazon-vpc-cni-k8s#2958, containernetworking/plugins#123 (fixed for the
+// reverse direction by PR #553: portmap deletes stale UDP entries on ADD).
+package hostnetworkflip
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments"
+)
+
+// Port is the agent's UDP port (statsd).
+const Port = 8125
+
+// Fixed source ports of the pinned client sockets, so their conntrack
+// entries can be found and deleted.
+const (
+	pinnedSport  = 48125
+	serviceSport = 48126
+)
+
+// Direction of the flip.
+type Direction string
+
+// The two directions.
+const (
+	ToHostNetwork Direction = "hostport-to-hostnetwork"
+	ToHostPort    Direction = "hostnetwork-to-hostport"
+)
+
+// Flip is the experiment.
+type Flip struct {
+	dir     Direction
+	workers []string
+}
+
+// New returns the flip experiment in one direction.
+func New(dir Direction) *Flip { return &Flip{dir: dir} }
+
+// Name implements experiments.Experiment.
+func (f *Flip) Name() string { return string(f.dir) }
+
+// Info implements experiments.Experiment.
+func (f *Flip) Info() experiments.Info {
+	from, to := "hostPort", "hostNetwork"
+	if f.dir == ToHostPort {
+		from, to = to, from
+	}
+	return experiments.Info{
+		Title:   fmt.Sprintf("T1 DaemonSet %s → %s flip with long-lived UDP clients", from, to),
+		Trigger: fmt.Sprintf("patch the agent DaemonSet from %s to %s (rolling update)", from, to),
+		Sources: []string{"kubernetes/kubernetes#58336", "aws/amazon-vpc-cni-k8s#2958", "containernetworking/plugins#123", "containernetworking/plugins#553"},
+	}
+}
+
+// Applies implements experiments.Experiment: it needs worker nodes and a CNI
+// that implements hostPort (portmap or an equivalent).
+func (f *Flip) Applies(env experiments.Environment) (bool, string) {
+	if len(env.Workers()) == 0 {
+		return false, "no worker nodes"
+	}
+	return true, ""
+}
+
+func (f *Flip) hostNetwork(after bool) bool {
+	return (f.dir == ToHostNetwork) == after
+}
+
+// Setup implements experiments.Experiment.
+func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
+	ns := r.Namespace
+	apps := r.Kube.AppsV1().DaemonSets(ns)
+	if _, err := apps.Create(ctx, f.agent(r), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create agent: %w", err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "statsd", Namespace: ns, Labels: r.Labels("agent")},
+		Spec: corev1.ServiceSpec{
+			Selector:              map[string]string{"app": "statsd-agent"},
+			InternalTrafficPolicy: ptr.To(corev1.ServiceInternalTrafficPolicyLocal),
+			Ports:                 []corev1.ServicePort{{Name: "statsd", Protocol: corev1.ProtocolUDP, Port: Port, TargetPort: intstr.FromInt32(Port)}},
+		},
+	}
+	svc, err := r.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	if _, err := apps.Create(ctx, f.client(r, svc.Spec.ClusterIP), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create clients: %w", err)
+	}
+	f.workers = nil
+	for _, n := range r.Cluster.Workers() {
+		f.workers = append(f.workers, n.Name)
+	}
+	if _, err := r.ReadyPods(ctx, ns, "app=statsd-agent", len(f.workers)); err != nil {
+		return err
+	}
+	if _, err := r.ReadyPods(ctx, ns, "app=statsd-client", len(f.workers)); err != nil {
+		return err
+	}
+	r.WantFlows(3 * len(f.workers))
+	return nil
+}
+
+func downwardEnv() []corev1.EnvVar {
+	field := func(name, path string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}}
+	}
+	return []corev1.EnvVar{field("POD_NAME", "metadata.name"), field("POD_IP", "status.podIP"),
+		field("NODE_NAME", "spec.nodeName"), field("HOST_IP", "status.hostIP")}
+}
+
+func (f *Flip) agent(r *experiments.Run) *appsv1.DaemonSet {
+	labels := r.Labels("agent")
+	labels["app"] = "statsd-agent"
+	hn := f.hostNetwork(false)
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "statsd-agent", Namespace: r.Namespace, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "statsd-agent"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					HostNetwork:                   hn,
+					DNSPolicy:                     dnsPolicy(hn),
+					TerminationGracePeriodSeconds: ptr.To[int64](1),
+					Containers: []corev1.Container{{
+						Name: "agent", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Args:  []string{"echo", "--udp", fmt.Sprintf(":%d", Port)},
+						Env:   downwardEnv(),
+						Ports: []corev1.ContainerPort{{Name: "statsd", Protocol: corev1.ProtocolUDP, ContainerPort: Port, HostPort: Port}},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func dnsPolicy(hostNetwork bool) corev1.DNSPolicy {
+	if hostNetwork {
+		return corev1.DNSClusterFirstWithHostNet
+	}
+	return corev1.DNSClusterFirst
+}
+
+func (f *Flip) client(r *experiments.Run, clusterIP string) *appsv1.DaemonSet {
+	labels := r.Labels(experiments.RoleClient)
+	labels["app"] = "statsd-client"
+	o := r.FlowOptions
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "statsd-client", Namespace: r.Namespace, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "statsd-client"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr.To[int64](1),
+					Containers: []corev1.Container{{
+						Name: "client", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Env: downwardEnv(),
+						Args: []string{"probe",
+							"--rate", fmt.Sprint(int(1e9 / o.Interval.Nanoseconds())), "--timeout", o.Timeout.String(),
+							"--flow", fmt.Sprintf("pinned/udp-pinned/$(HOST_IP):%d/sport=%d", Port, pinnedSport),
+							"--flow", fmt.Sprintf("fresh/udp-fresh/$(HOST_IP):%d", Port),
+							"--flow", fmt.Sprintf("service/udp-pinned/%s:%d/sport=%d", clusterIP, Port, serviceSport),
+						},
+					}},
+				},
+			},
+		},
+	}
+}
+
+// Inject implements experiments.Experiment: flip the DaemonSet and wait for
+// the rolling update to finish on every node.
+func (f *Flip) Inject(ctx context.Context, r *experiments.Run) error {
+	hn := f.hostNetwork(true)
+	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"hostNetwork":%t,"dnsPolicy":%q}}}}`, hn, dnsPolicy(hn))
+	ds, err := r.Kube.AppsV1().DaemonSets(r.Namespace).Patch(ctx, "statsd-agent", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("patch agent: %w", err)
+	}
+	return r.RolledOut(ctx, ds)
+}
+
+// Mitigations implements experiments.Experiment: delete the stale conntrack
+// entries on the first worker; restart the client on the second (or the
+// same one on a one-worker cluster).
+func (f *Flip) Mitigations() []experiments.Mitigation {
+	return []experiments.Mitigation{
+		{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
+			_, err := r.Agent.Run(ctx, f.workers[0], "sh", "-c",
+				fmt.Sprintf("conntrack -D -p udp --dport %d --sport %d || true", Port, pinnedSport))
+			return err
+		}},
+		{Name: "restart client", Apply: func(ctx context.Context, r *experiments.Run) error {
+			node := f.workers[len(f.workers)-1]
+			return r.Kube.CoreV1().Pods(r.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{},
+				metav1.ListOptions{LabelSelector: "app=statsd-client", FieldSelector: "spec.nodeName=" + node})
+		}},
+	}
+}
+
+// Evidence implements experiments.Experiment: per worker, the conntrack
+// entries for the agent port (where they NAT to) and the hostPort DNAT rules.
+func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+	var ev []experiments.Evidence
+	for _, n := range f.workers {
+		ct, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --dport %d 2>/dev/null", Port))
+		ev = append(ev, experiments.Evidence{Name: "conntrack " + n, Text: orErr(ct, err)})
+		nat, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf("iptables-save -t nat | grep -E 'HOSTPORT|dport %d' || true", Port))
+		ev = append(ev, experiments.Evidence{Name: "hostPort DNAT rules " + n, Text: orErr(nat, err)})
+	}
+	return ev
+}
+
+func orErr(s string, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	if strings.TrimSpace(s) == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// Expectations implements experiments.Experiment.
+func (f *Flip) Expectations(env experiments.Environment) []experiments.Expect {
+	return experiments.Lookup(expected[f.dir], env)
+}
+
+// Recover implements experiments.Experiment: nothing outside the namespace
+// changes (conntrack entries age out 30 s after the clients are gone).
+func (f *Flip) Recover(context.Context, *experiments.Run) error { return nil }

@@ -1,0 +1,105 @@
+package experiments
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+// Placement is where a one-shot probe runs.
+type Placement struct {
+	Node        string // node name; required
+	HostNetwork bool   // in the node's network namespace instead of a pod's
+}
+
+// ProbeFrom runs the given flows for d from a short-lived pod at p and
+// returns their samples (flow names unchanged). The pod is deleted after.
+func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows []probe.Flow, d time.Duration, o probe.Options) ([]probe.Sample, error) {
+	args := []string{"probe", "--duration", d.String()}
+	if o.Interval > 0 {
+		args = append(args, "--rate", fmt.Sprint(int(time.Second/o.Interval)))
+	}
+	if o.Timeout > 0 {
+		args = append(args, "--timeout", o.Timeout.String())
+	}
+	for _, f := range flows {
+		spec := fmt.Sprintf("%s/%s/%s", f.Name, f.Mode, f.Target)
+		if f.LocalPort != 0 {
+			spec += fmt.Sprintf("/sport=%d", f.LocalPort)
+		}
+		args = append(args, "--flow", spec)
+	}
+	name := fmt.Sprintf("probe-%s-%d", shortNode(p.Node), time.Now().UnixNano()%1e6)
+	if p.HostNetwork {
+		name = "host" + name
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: e.Labels(exp, "oneshot")},
+		Spec: corev1.PodSpec{
+			NodeName: p.Node, HostNetwork: p.HostNetwork, RestartPolicy: corev1.RestartPolicyNever,
+			Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			TerminationGracePeriodSeconds: ptr.To[int64](1),
+			ActiveDeadlineSeconds:         ptr.To(int64(d.Seconds()) + 120),
+			Containers:                    []corev1.Container{{Name: "probe", Image: e.Image, ImagePullPolicy: corev1.PullIfNotPresent, Args: args}},
+		},
+	}
+	pods := e.Kube.CoreV1().Pods(ns)
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("create probe pod on %s: %w", p.Node, err)
+	}
+	defer pods.Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	var phase corev1.PodPhase
+	err := poll(ctx, d+Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
+		got, err := pods.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		phase = got.Status.Phase
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("probe pod on %s did not finish (%s): %w", p.Node, phase, err)
+	}
+	raw, err := pods.GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("logs of probe pod on %s: %w", p.Node, err)
+	}
+	var out []probe.Sample
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var s probe.Sample
+		if json.Unmarshal(sc.Bytes(), &s) == nil && s.Flow != "" {
+			out = append(out, s)
+		}
+	}
+	if phase == corev1.PodFailed {
+		return out, fmt.Errorf("probe pod on %s failed: %s", p.Node, lastLine(string(raw)))
+	}
+	return out, nil
+}
+
+func shortNode(n string) string {
+	n = strings.ToLower(n)
+	if len(n) > 30 {
+		n = n[len(n)-30:]
+	}
+	return strings.Trim(n, "-.")
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

@@ -1,0 +1,182 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+// Windows are how long the runner watches after each step.
+type Windows struct {
+	// Observe is the window after the trigger. Longer than the 30 s UDP
+	// conntrack timeout, so a stale entry that a steady flow keeps
+	// refreshing shows as "never recovers" rather than as a slow recovery.
+	Observe time.Duration
+	// Mitigation is the window after each mitigation.
+	Mitigation time.Duration
+}
+
+// DefaultWindows are the windows used unless told otherwise.
+var DefaultWindows = Windows{Observe: 45 * time.Second, Mitigation: 10 * time.Second}
+
+// Result is the outcome of one experiment run, ready for the report.
+type Result struct {
+	Name        string
+	Info        Info
+	Environment Environment
+	// Applicable is false when the experiment could not run here; Reason says why.
+	Applicable bool
+	Reason     string
+	// Err is set when the run itself broke (not when the cluster misbehaved).
+	Err       error
+	Started   time.Time
+	Finished  time.Time
+	Markers   []probe.Marker
+	Flows     []FlowResult
+	Evidence  []Evidence
+	Actions   []Action
+	Namespace string
+}
+
+// FlowResult is one flow's measurements against its expectation.
+type FlowResult struct {
+	Name     string
+	Samples  []probe.Sample
+	Stats    probe.FlowStats
+	Observed Observed
+	Expect   *Expect
+	Match    bool
+}
+
+// Execute runs one experiment from applicability to cleanup and returns its
+// result. It reads top to bottom: applicability, namespace (with the
+// janitor), node agent, setup, steady state, evidence, trigger, observation,
+// mitigations, evidence, analysis — and cleanup, which always runs, on a
+// context that the caller's cancellation (Ctrl-C) does not cut short.
+func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result) {
+	res = Result{Name: x.Name(), Info: x.Info(), Environment: e.Cluster, Started: time.Now()}
+	defer func() { res.Finished = time.Now() }()
+	if ok, why := x.Applies(e.Cluster); !ok {
+		res.Reason = why
+		return res
+	}
+	res.Applicable = true
+	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
+	r.Collector = NewCollector(e)
+	defer func() {
+		res.Actions, res.Markers = r.actions, r.markers
+	}()
+
+	ns, err := e.Namespace(ctx, x.Name())
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	r.Namespace, res.Namespace = ns, ns
+	e.Log("[%s] namespace %s (janitor deletes it at the latest in %s)", x.Name(), ns, e.TTL)
+	pctx, stopProbes := context.WithCancel(ctx)
+	defer func() {
+		stopProbes()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeouts.Delete+time.Minute)
+		defer cancel()
+		if r.Agent != nil {
+			if err := r.Do("recover node state", func() error { return x.Recover(cctx, r) }); err != nil && res.Err == nil {
+				res.Err = fmt.Errorf("recover: %w", err)
+			}
+		}
+		if err := r.Do("delete namespace "+ns, func() error { return e.DeleteNamespace(cctx, ns) }); err != nil && res.Err == nil {
+			res.Err = err
+		}
+	}()
+
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"deploy node agent", func() (err error) { r.Agent, err = e.DeployAgent(ctx, ns, x.Name()); return err }},
+		{"set up workload and probes", func() error { return x.Setup(ctx, r) }},
+		{"wait for steady state", func() error {
+			r.Collector.FollowPods(pctx, ns, LabelRole+"="+RoleClient)
+			return r.Collector.Steady(ctx, r.wantFlows, 20)
+		}},
+	}
+	for _, s := range steps {
+		if err := r.Do(s.what, s.do); err != nil {
+			res.Err = fmt.Errorf("%s: %w", s.what, err)
+			return res
+		}
+	}
+	res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "before trigger")...)
+
+	trigger := r.Mark("trigger")
+	if err := r.Do("inject: "+x.Info().Trigger, func() error { return x.Inject(ctx, r) }); err != nil {
+		res.Err = fmt.Errorf("inject: %w", err)
+	}
+	if res.Err == nil && sleep(ctx, time.Until(trigger.Add(w.Observe))) {
+		res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after trigger")...)
+		for _, m := range x.Mitigations() {
+			r.Mark(m.Name)
+			if err := r.Do("mitigate: "+m.Name, func() error { return m.Apply(ctx, r) }); err != nil {
+				res.Err = fmt.Errorf("mitigation %s: %w", m.Name, err)
+				break
+			}
+			if !sleep(ctx, w.Mitigation) {
+				break
+			}
+			res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after "+m.Name)...)
+		}
+	}
+	if ctx.Err() != nil && res.Err == nil {
+		res.Err = fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	end := time.Now()
+	stopProbes()
+	r.Collector.Wait()
+	windowEnd := end
+	for _, m := range r.markers {
+		if m.Name != "trigger" {
+			windowEnd = m.At
+			break
+		}
+	}
+	res.Flows = analyze(r.Collector, r.markers, trigger, windowEnd, end, x.Expectations(e.Cluster))
+	return res
+}
+
+// analyze measures every flow and compares it with its expectation.
+func analyze(c *Collector, markers []probe.Marker, trigger, windowEnd, end time.Time, exps []Expect) []FlowResult {
+	var out []FlowResult
+	for _, name := range c.Flows() {
+		s := c.Samples(name)
+		f := FlowResult{Name: name, Samples: s, Stats: probe.Analyze(s, markers, end), Observed: Observe(s, trigger, windowEnd)}
+		if x, ok := For(exps, name); ok {
+			f.Expect, f.Match = &x, x.Matches(f.Observed)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func tag(ev []Evidence, when string) []Evidence {
+	for i := range ev {
+		ev[i].When = when
+	}
+	return ev
+}
+
+// sleep waits d unless ctx ends first; it reports whether it waited it all.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
