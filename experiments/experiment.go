@@ -77,10 +77,15 @@ type Run struct {
 	// FlowOptions are the probe settings clients should use.
 	FlowOptions probe.Options
 
+	probeCtx  context.Context
 	wantFlows int
 	actions   []Action
 	markers   []probe.Marker
 }
+
+// ProbeContext is the context probes the runner or an experiment start
+// should run under: it ends when the observation ends.
+func (r *Run) ProbeContext() context.Context { return r.probeCtx }
 
 // WantFlows declares n more flows the steady state must see answering.
 func (r *Run) WantFlows(n int) { r.wantFlows += n }

@@ -77,6 +77,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	r.Namespace, res.Namespace = ns, ns
 	e.Log("[%s] namespace %s (janitor deletes it at the latest in %s)", x.Name(), ns, e.TTL)
 	pctx, stopProbes := context.WithCancel(ctx)
+	r.probeCtx = pctx
 	defer func() {
 		stopProbes()
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeouts.Delete+time.Minute)

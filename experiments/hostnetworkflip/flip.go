@@ -119,14 +119,6 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
 	return nil
 }
 
-func downwardEnv() []corev1.EnvVar {
-	field := func(name, path string) corev1.EnvVar {
-		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}}
-	}
-	return []corev1.EnvVar{field("POD_NAME", "metadata.name"), field("POD_IP", "status.podIP"),
-		field("NODE_NAME", "spec.nodeName"), field("HOST_IP", "status.hostIP")}
-}
-
 func (f *Flip) agent(r *experiments.Run) *appsv1.DaemonSet {
 	labels := r.Labels("agent")
 	labels["app"] = "statsd-agent"
@@ -144,7 +136,7 @@ func (f *Flip) agent(r *experiments.Run) *appsv1.DaemonSet {
 					Containers: []corev1.Container{{
 						Name: "agent", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
 						Args:  []string{"echo", "--udp", fmt.Sprintf(":%d", Port)},
-						Env:   downwardEnv(),
+						Env:   experiments.DownwardEnv(),
 						Ports: []corev1.ContainerPort{{Name: "statsd", Protocol: corev1.ProtocolUDP, ContainerPort: Port, HostPort: Port}},
 					}},
 				},
@@ -174,7 +166,7 @@ func (f *Flip) client(r *experiments.Run, clusterIP string) *appsv1.DaemonSet {
 					TerminationGracePeriodSeconds: ptr.To[int64](1),
 					Containers: []corev1.Container{{
 						Name: "client", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Env: downwardEnv(),
+						Env: experiments.DownwardEnv(),
 						Args: []string{"probe",
 							"--rate", fmt.Sprint(int(1e9 / o.Interval.Nanoseconds())), "--timeout", o.Timeout.String(),
 							"--flow", fmt.Sprintf("pinned/udp-pinned/$(HOST_IP):%d/sport=%d", Port, pinnedSport),

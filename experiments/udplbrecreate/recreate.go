@@ -1,0 +1,296 @@
+// Package udplbrecreate is trigger T2: a UDP Service is deleted and
+// re-created (or its backends scaled to zero and back) while a sender with a
+// fixed source IP:port keeps sending, SNMP-trap style.
+//
+// While the Service is gone, packets still arrive and create conntrack
+// entries with no NAT. When the Service returns, the existing entry matches
+// first, NAT is never re-evaluated, and the fixed-source flow keeps going to
+// the service address itself until something deletes the entry. Flows from
+// other source ports are unaffected. Upstream: projectcalico/calico#9967
+// (fixed in v3.30.0), kubernetes#127318 (kube-proxy conntrack reconciler,
+// v1.32), #139628/#139629 (scaled to zero), #141371 (deleted UDP services).
+package udplbrecreate
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+// Ports: the service port (SNMP trap) and the backends' port.
+const (
+	ServicePort = 162
+	backendPort = 1162
+	pinnedSport = 40162
+)
+
+// Variant is what gets deleted and re-created, and how clients reach it.
+type Variant string
+
+// Variants.
+const (
+	LoadBalancer Variant = "lb"            // delete + re-create, clients send to the LB IP
+	NodePort     Variant = "nodeport"      // delete + re-create, clients send to <nodeIP>:<nodePort>
+	ClusterIP    Variant = "clusterip"     // delete + re-create, clients send to the ClusterIP
+	ScaleToZero  Variant = "scale-to-zero" // backends scaled to 0 and back, LB IP
+)
+
+// Gap is how long the Service stays away while the flows keep sending.
+const Gap = 5 * time.Second
+
+// Recreate is the experiment.
+type Recreate struct {
+	v       Variant
+	svc     *corev1.Service // as first created, to re-create the same spec
+	target  string          // host:port the in-cluster clients send to
+	workers []experiments.Node
+}
+
+// New returns the experiment for one variant.
+func New(v Variant) *Recreate { return &Recreate{v: v} }
+
+// Name implements experiments.Experiment.
+func (x *Recreate) Name() string { return "udp-recreate-" + string(x.v) }
+
+// Info implements experiments.Experiment.
+func (x *Recreate) Info() experiments.Info {
+	trigger := fmt.Sprintf("delete the UDP %s Service, keep sending for %s, re-create it with the same spec", x.kind(), Gap)
+	if x.v == ScaleToZero {
+		trigger = fmt.Sprintf("scale the UDP LoadBalancer Service's backends to zero for %s, then back", Gap)
+	}
+	return experiments.Info{
+		Title:   "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
+		Trigger: trigger,
+		Sources: []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
+	}
+}
+
+func (x *Recreate) kind() corev1.ServiceType {
+	switch x.v {
+	case NodePort:
+		return corev1.ServiceTypeNodePort
+	case ClusterIP:
+		return corev1.ServiceTypeClusterIP
+	}
+	return corev1.ServiceTypeLoadBalancer
+}
+
+// Applies implements experiments.Experiment.
+func (x *Recreate) Applies(env experiments.Environment) (bool, string) {
+	if len(env.Workers()) == 0 {
+		return false, "no worker nodes"
+	}
+	return true, ""
+}
+
+// Setup implements experiments.Experiment.
+func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
+	ns := r.Namespace
+	x.workers = r.Cluster.Workers()
+	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, x.backends(r), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create backends: %w", err)
+	}
+	svc, err := r.Kube.CoreV1().Services(ns).Create(ctx, x.service(r), metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	if svc, err = x.waitAddress(ctx, r); err != nil {
+		return err
+	}
+	x.svc = svc
+	var external string
+	switch x.v {
+	case ClusterIP:
+		x.target = net.JoinHostPort(svc.Spec.ClusterIP, fmt.Sprint(ServicePort))
+	case NodePort:
+		// Every client sends to the first worker's NodePort: from the
+		// other nodes that crosses the network, from the first it is local.
+		x.target = net.JoinHostPort(x.workers[0].IP, fmt.Sprint(svc.Spec.Ports[0].NodePort))
+		external = x.target
+	default:
+		x.target = net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(ServicePort))
+		external = x.target
+	}
+	if _, err := r.Kube.AppsV1().DaemonSets(ns).Create(ctx, x.clients(r), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create clients: %w", err)
+	}
+	if _, err := r.ReadyPods(ctx, ns, "app=snmp-backend", 2); err != nil {
+		return err
+	}
+	if _, err := r.ReadyPods(ctx, ns, "app=snmp-sender", len(r.Cluster.Nodes)); err != nil {
+		return err
+	}
+	r.WantFlows(2 * len(r.Cluster.Nodes))
+	if external != "" && r.Cluster.Provider == "kind" {
+		// The runner's host is on the kind network: the view from outside.
+		pctx := r.ProbeContext()
+		r.Collector.RunLocal(pctx, probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: pinnedSport}, r.FlowOptions)
+		r.Collector.RunLocal(pctx, probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: external}, r.FlowOptions)
+		r.WantFlows(2)
+	}
+	return nil
+}
+
+func (x *Recreate) backends(r *experiments.Run) *appsv1.Deployment {
+	labels := r.Labels("backend")
+	labels["app"] = "snmp-backend"
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "snmp-backend", Namespace: r.Namespace, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "snmp-backend"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr.To[int64](1),
+					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "kubernetes.io/hostname",
+						WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "snmp-backend"}}}},
+					Containers: []corev1.Container{{
+						Name: "echo", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Args: []string{"echo", "--udp", fmt.Sprintf(":%d", backendPort)},
+						Env:  experiments.DownwardEnv(),
+					}},
+				},
+			},
+		},
+	}
+}
+
+func (x *Recreate) service(r *experiments.Run) *corev1.Service {
+	labels := r.Labels("service")
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "snmp", Namespace: r.Namespace, Labels: labels},
+		Spec: corev1.ServiceSpec{
+			Type:     x.kind(),
+			Selector: map[string]string{"app": "snmp-backend"},
+			Ports:    []corev1.ServicePort{{Name: "trap", Protocol: corev1.ProtocolUDP, Port: ServicePort, TargetPort: intstr.FromInt32(backendPort)}},
+		},
+	}
+}
+
+// again is the Service as first created, to re-create with the same
+// addresses: ClusterIP, NodePort and LB IP where the implementation allows.
+func (x *Recreate) again() *corev1.Service {
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: x.svc.Name, Namespace: x.svc.Namespace, Labels: x.svc.Labels,
+		Annotations: map[string]string{}}, Spec: *x.svc.Spec.DeepCopy()}
+	s.Spec.ClusterIPs = nil
+	if x.v == LoadBalancer && len(x.svc.Status.LoadBalancer.Ingress) > 0 {
+		// MetalLB honours this annotation; other implementations may hand
+		// out a new address, which the report then shows as never reached.
+		s.Annotations["metallb.universe.tf/loadBalancerIPs"] = x.svc.Status.LoadBalancer.Ingress[0].IP
+	}
+	return s
+}
+
+func (x *Recreate) waitAddress(ctx context.Context, r *experiments.Run) (*corev1.Service, error) {
+	return r.ServiceReady(ctx, r.Namespace, "snmp", x.kind() == corev1.ServiceTypeLoadBalancer)
+}
+
+func (x *Recreate) clients(r *experiments.Run) *appsv1.DaemonSet {
+	labels := r.Labels(experiments.RoleClient)
+	labels["app"] = "snmp-sender"
+	o := r.FlowOptions
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "snmp-sender", Namespace: r.Namespace, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "snmp-sender"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+					TerminationGracePeriodSeconds: ptr.To[int64](1),
+					Containers: []corev1.Container{{
+						Name: "sender", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Args: []string{"probe", "--rate", fmt.Sprint(int(time.Second / o.Interval)), "--timeout", o.Timeout.String(),
+							"--flow", fmt.Sprintf("pinned/udp-pinned/%s/sport=%d", x.target, pinnedSport),
+							"--flow", fmt.Sprintf("fresh/udp-fresh/%s", x.target),
+						},
+					}},
+				},
+			},
+		},
+	}
+}
+
+// Inject implements experiments.Experiment.
+func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
+	if x.v == ScaleToZero {
+		if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
+			return err
+		}
+		time.Sleep(Gap)
+		return r.Scale(ctx, r.Namespace, "snmp-backend", 2)
+	}
+	svcs := r.Kube.CoreV1().Services(r.Namespace)
+	if err := svcs.Delete(ctx, "snmp", metav1.DeleteOptions{}); err != nil {
+		return fmt.Errorf("delete service: %w", err)
+	}
+	if err := r.Gone(ctx, func(ctx context.Context) error {
+		_, err := svcs.Get(ctx, "snmp", metav1.GetOptions{})
+		return err
+	}); err != nil {
+		return err
+	}
+	time.Sleep(Gap)
+	if _, err := svcs.Create(ctx, x.again(), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("re-create service: %w", err)
+	}
+	svc, err := x.waitAddress(ctx, r)
+	if err != nil {
+		return err
+	}
+	if x.v == LoadBalancer && svc.Status.LoadBalancer.Ingress[0].IP != x.svc.Status.LoadBalancer.Ingress[0].IP {
+		r.Log("[%s] LB IP changed on re-create: %s -> %s", x.Name(), x.svc.Status.LoadBalancer.Ingress[0].IP, svc.Status.LoadBalancer.Ingress[0].IP)
+	}
+	return nil
+}
+
+// Mitigations implements experiments.Experiment: delete the fixed 5-tuple's
+// conntrack entries on every node (what calico-node's "bpf conntrack
+// remove" or kube-proxy's reconciler does).
+func (x *Recreate) Mitigations() []experiments.Mitigation {
+	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
+		for _, n := range r.Cluster.Nodes {
+			if _, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -D -p udp --sport %d || true", pinnedSport)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}}
+}
+
+// Evidence implements experiments.Experiment: the fixed 5-tuple's entries on
+// every node (NAT or no NAT).
+func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+	var ev []experiments.Evidence
+	for _, n := range r.Cluster.Nodes {
+		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", pinnedSport))
+		text := out
+		if err != nil {
+			text = "error: " + err.Error()
+		} else if strings.TrimSpace(out) == "" {
+			text = "(none)"
+		}
+		ev = append(ev, experiments.Evidence{Name: "conntrack fixed source :" + fmt.Sprint(pinnedSport) + " on " + n.Name, Text: text})
+	}
+	return ev
+}
+
+// Expectations implements experiments.Experiment.
+func (x *Recreate) Expectations(env experiments.Environment) []experiments.Expect {
+	return experiments.Lookup(expected, env)
+}
+
+// Recover implements experiments.Experiment: nothing outside the namespace.
+func (x *Recreate) Recover(context.Context, *experiments.Run) error { return nil }
