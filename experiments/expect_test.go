@@ -1,0 +1,97 @@
+package experiments
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments/probe"
+)
+
+var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// samples at 10 ms: '.' answered, 'x' lost.
+func samples(p string) []probe.Sample {
+	var out []probe.Sample
+	for i, c := range p {
+		s := probe.Sample{Flow: "n/pinned", Seq: uint64(i), Sent: t0.Add(time.Duration(i) * 10 * time.Millisecond), Result: probe.Timeout}
+		if c == '.' {
+			s.Result = probe.OK
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestObserve(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		pattern string
+		trigger time.Duration
+		end     time.Duration
+		want    Observed
+	}{
+		{".....", ms(20), ms(40), Observed{Outcome: NoOutage, Window: ms(20)}},
+		{"..xx..", ms(15), ms(50), Observed{Outcome: Recovers, After: ms(25), Outage: ms(20), Window: ms(35)}},
+		// Lost until the window ends (the mitigation), answered after it: never by itself.
+		{"..xxxx..", ms(15), ms(45), Observed{Outcome: Never, Outage: ms(25), Window: ms(30)}},
+		{"xxxx", 0, ms(30), Observed{Outcome: Unreached, Window: ms(30)}},
+	}
+	for _, tc := range tests {
+		got := Observe(samples(tc.pattern), t0.Add(tc.trigger), t0.Add(tc.end))
+		if got != tc.want {
+			t.Errorf("%s: got %#v, want %#v", tc.pattern, got, tc.want)
+		}
+	}
+}
+
+func TestObservedStringNeverLooksFinite(t *testing.T) {
+	s := Observed{Outcome: Never, Outage: 44 * time.Second, Window: 45 * time.Second}.String()
+	if !strings.Contains(s, "never recovered within the 45.000 s window") {
+		t.Fatalf("got %q", s)
+	}
+}
+
+func TestExpectMatches(t *testing.T) {
+	rec := Expect{Outcome: Recovers, Within: time.Second}
+	cases := []struct {
+		x    Expect
+		o    Observed
+		want bool
+	}{
+		{rec, Observed{Outcome: Recovers, After: 900 * time.Millisecond}, true},
+		{rec, Observed{Outcome: Recovers, After: 2 * time.Second}, false},
+		{rec, Observed{Outcome: NoOutage}, true},
+		{rec, Observed{Outcome: Never}, false},
+		{Expect{Outcome: Never}, Observed{Outcome: Never}, true},
+		{Expect{Outcome: Never}, Observed{Outcome: Recovers}, false},
+	}
+	for i, c := range cases {
+		if got := c.x.Matches(c.o); got != c.want {
+			t.Errorf("case %d: %v.Matches(%v) = %v", i, c.x, c.o, got)
+		}
+	}
+}
+
+func TestLookupFirstMatchWins(t *testing.T) {
+	table := []Rule{
+		{CNI: "calico", ProxyMode: "none", Expect: []Expect{{Flow: "calico"}}},
+		{MinMinor: 32, Expect: []Expect{{Flow: "new"}}},
+		{Expect: []Expect{{Flow: "old"}}},
+	}
+	for _, c := range []struct {
+		env  Environment
+		want string
+	}{
+		{Environment{CNI: "calico", KubeProxyMode: "none", Minor: 34}, "calico"},
+		{Environment{CNI: "calico", KubeProxyMode: "iptables", Minor: 34}, "new"},
+		{Environment{Minor: 23}, "old"},
+	} {
+		if got := Lookup(table, c.env); len(got) != 1 || got[0].Flow != c.want {
+			t.Errorf("%+v: got %v, want %s", c.env, got, c.want)
+		}
+	}
+	if x, ok := For([]Expect{{Flow: "*/pinned"}}, "worker/pinned"); !ok || x.Flow != "*/pinned" {
+		t.Error("pattern */pinned should match worker/pinned")
+	}
+}
