@@ -38,7 +38,7 @@ bench:
 test: unit precision e2e
 
 ## e2e: Ginkgo specs on a real kind cluster (created, then torn down)
-GINKGO := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+GINKGO := $(GO) tool ginkgo
 E2E_LABELS ?=
 e2e: cluster
 	rc=0; KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) \

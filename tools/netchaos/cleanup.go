@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/netchaos/netchaos/experiments"
+)
+
+func init() {
+	register("cleanup", "delete everything netchaos left in a cluster (after an interrupted run)", runCleanup)
+}
+
+// clusterFlags are the flags that name the target cluster.
+type clusterFlags struct{ kubeconfig, context *string }
+
+func addClusterFlags(fs interface {
+	String(name, value, usage string) *string
+}) clusterFlags {
+	return clusterFlags{
+		kubeconfig: fs.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file (default $KUBECONFIG)"),
+		context:    fs.String("context", "", "kubeconfig context of the target cluster (required: netchaos never picks one)"),
+	}
+}
+
+func (c clusterFlags) env(o experiments.Options) (*experiments.Env, error) {
+	if *c.kubeconfig == "" {
+		return nil, usagef("no kubeconfig: give --kubeconfig or set KUBECONFIG")
+	}
+	if *c.context == "" {
+		return nil, usagef("no --context: name the target cluster explicitly")
+	}
+	o.Kubeconfig, o.Context = *c.kubeconfig, *c.context
+	e, err := experiments.NewEnv(o)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return e, nil
+}
+
+func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("cleanup", stderr)
+	cf := addClusterFlags(fs)
+	runID := fs.String("run", "", "only this run ID (default: every run)")
+	dry := fs.Bool("dry-run", false, "list what would be deleted, delete nothing")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	e, err := cf.env(experiments.Options{})
+	if err != nil {
+		return err
+	}
+	if *dry {
+		left, err := e.Leftovers(ctx, *runID)
+		if err != nil {
+			return err
+		}
+		for _, l := range left {
+			fmt.Fprintln(stdout, "would delete", l)
+		}
+		fmt.Fprintf(stdout, "%d objects carry netchaos labels\n", len(left))
+		return nil
+	}
+	deleted, err := e.Cleanup(ctx, *runID)
+	for _, d := range deleted {
+		fmt.Fprintln(stdout, "deleted", d)
+	}
+	fmt.Fprintf(stdout, "cleanup: %d objects removed\n", len(deleted))
+	return err
+}
