@@ -1,0 +1,53 @@
+# Shared helpers for the tools/cluster scripts (sourced, not executed).
+set -euo pipefail
+: "${OUT:?OUT must be set}"
+: "${CLUSTER_T0:=$(date +%s)}"
+export GOTOOLCHAIN=local CLUSTER_T0
+BIN=$OUT/bin
+mkdir -p "$BIN"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+# log STAGE MSG: "[stage mm:ss] msg", elapsed since the make invocation started.
+log() {
+  local s=$(( $(date +%s) - CLUSTER_T0 ))
+  printf '[%s %02d:%02d] %s\n' "$1" $((s / 60)) $((s % 60)) "${*:2}"
+}
+die() { echo "error: $*" >&2; exit 1; }
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# Debian mirror configured on this host (apt is reachable, registries are not).
+mirror() {
+  local m
+  m=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+ensure_pkgs() { # ensure_pkgs cmd:package ...
+  local missing=() p
+  for p in "$@"; do command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    die "apt-get install ${missing[*]} failed"
+}
+
+gomodcache() { go env GOMODCACHE; }
+
+# mkstatic REF ENTRYPOINT-JSON|'' [--change ...] -- SRC:DEST ...
+# Single-layer image from static binaries (docker import, no registry, no builder).
+mkstatic() {
+  local ref=$1 ep=$2; shift 2
+  local changes=(--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin')
+  [ -n "$ep" ] && changes+=(--change "ENTRYPOINT $ep")
+  while [ "$1" != "--" ]; do changes+=(--change "$1"); shift; done; shift
+  local d; d=$(mktemp -d "$OUT/img.XXXX")
+  mkdir -p "$d/etc" "$d/tmp" "$d/usr/local/bin"; chmod 1777 "$d/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$d/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$d/etc/group"
+  echo 'hosts: files dns' >"$d/etc/nsswitch.conf"
+  local p; for p in "$@"; do install -D -m0755 "${p%%:*}" "$d/${p#*:}"; done
+  tar -C "$d" --numeric-owner --owner=0 --group=0 -c . | docker import "${changes[@]}" - "$ref" >/dev/null
+  rm -rf "$d"
+}
