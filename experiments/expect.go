@@ -49,7 +49,8 @@ type Rule struct {
 	Expect    []Expect
 }
 
-func (r Rule) matches(e Environment) bool {
+// Matches reports whether the rule applies to e.
+func (r Rule) Matches(e Environment) bool {
 	return (r.Provider == "" || r.Provider == e.Provider) &&
 		(r.ProxyMode == "" || r.ProxyMode == e.KubeProxyMode) &&
 		(r.CNI == "" || r.CNI == e.CNI) &&
@@ -60,7 +61,7 @@ func (r Rule) matches(e Environment) bool {
 // Lookup returns the expectations of the first rule matching e.
 func Lookup(table []Rule, e Environment) []Expect {
 	for _, r := range table {
-		if r.matches(e) {
+		if r.Matches(e) {
 			return r.Expect
 		}
 	}

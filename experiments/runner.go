@@ -30,14 +30,26 @@ type Result struct {
 	Applicable bool
 	Reason     string
 	// Err is set when the run itself broke (not when the cluster misbehaved).
-	Err       error
-	Started   time.Time
-	Finished  time.Time
-	Markers   []probe.Marker
-	Flows     []FlowResult
+	Err      error
+	Started  time.Time
+	Finished time.Time
+	Markers  []probe.Marker
+	Flows    []FlowResult
+	// Cells are expected-vs-observed rows that are not flows (a
+	// reachability matrix); flows carry their own expectation.
+	Cells     []Cell
 	Evidence  []Evidence
 	Actions   []Action
 	Namespace string
+}
+
+// Cell is one expected-versus-observed row.
+type Cell struct {
+	Case     string `json:"case"`
+	Expected string `json:"expected,omitempty"`
+	Observed string `json:"observed"`
+	Match    bool   `json:"match"`
+	Source   string `json:"source,omitempty"`
 }
 
 // FlowResult is one flow's measurements against its expectation.

@@ -1,0 +1,53 @@
+package trafficpolicy
+
+import "github.com/netchaos/netchaos/experiments"
+
+// Expected results per cell for kube-proxy in iptables or nftables mode, as
+// documented upstream; keys are Cell.Key(). Cells not listed are recorded
+// without an expectation. IPVS rows (every LB IP bound to kube-ipvs0, closed
+// ports refused) need a cluster that runs IPVS.
+var iptablesCells = map[string]want{
+	// ClusterIP ignores externalTrafficPolicy; pods are not masqueraded.
+	"pod on node with endpoint → ClusterIP, policy Cluster":    {Reachable + " (preserved)", "ClusterIP is unaffected by externalTrafficPolicy"},
+	"pod on node without endpoint → ClusterIP, policy Cluster": {Reachable + " (preserved)", "ClusterIP is unaffected by externalTrafficPolicy"},
+	"pod on node with endpoint → ClusterIP, policy Local":      {Reachable + " (preserved)", "ClusterIP is unaffected by externalTrafficPolicy"},
+	"pod on node without endpoint → ClusterIP, policy Local":   {Reachable + " (preserved)", "ClusterIP is unaffected by externalTrafficPolicy"},
+	// Cluster: every node forwards to every endpoint; the source is lost.
+	"external host → NodePort own node, policy Cluster":   {Reachable + " (snat)", "externalTrafficPolicy=Cluster: SNAT, any node forwards"},
+	"external host → NodePort other node, policy Cluster": {Reachable + " (snat)", "externalTrafficPolicy=Cluster: SNAT, any node forwards"},
+	"external host → LB IP, policy Cluster":               {Reachable + " (snat)", "externalTrafficPolicy=Cluster: SNAT"},
+	// Local: only nodes with an endpoint answer outside traffic, source kept.
+	"external host → LB IP, policy Local":               {Reachable + " (preserved)", "externalTrafficPolicy=Local preserves the client IP"},
+	"external host → NodePort other node, policy Local": {Reachable + " (preserved)", "the other node of this client holds the endpoint"},
+	"external host → NodePort own node, policy Local":   {Timeout, "externalTrafficPolicy=Local: a node without endpoints drops outside traffic"},
+	// In-cluster clients on a node without an endpoint are sent to the
+	// cluster-wide endpoints (iptables since v1.15, kubernetes#77523).
+	"pod on node without endpoint → LB IP, policy Local":         {Reachable, "kubernetes#77523: in-cluster traffic to the LB IP short-circuits to all endpoints"},
+	"hostNetwork on node without endpoint → LB IP, policy Local": {Reachable, "kubernetes#77523; uablrek in #93456 reports hostNetwork clients still broken in IPVS mode"},
+	"pod on node with endpoint → LB IP, policy Local":            {Reachable, "local endpoint"},
+	// A port of the LB IP nothing listens on is not captured by kube-proxy:
+	// the packet leaves for the LB address (IPVS answers it with a refusal).
+	"pod on node with endpoint → LB IP closed port, policy Cluster":    {Timeout, "iptables/nftables do not own the LB IP (IPVS: connection refused, the ACK article)"},
+	"pod on node without endpoint → LB IP closed port, policy Cluster": {Timeout, "iptables/nftables do not own the LB IP (IPVS: connection refused, the ACK article)"},
+}
+
+type want struct{ outcome, source string }
+
+// expected is the table of expected matrices by environment.
+var expected = []struct {
+	rule  experiments.Rule
+	cells map[string]want
+}{
+	{experiments.Rule{ProxyMode: "iptables", MinMinor: 15}, iptablesCells},
+	{experiments.Rule{ProxyMode: "nftables"}, iptablesCells},
+}
+
+// Expected returns the expected cells for env (nil when there is no table).
+func Expected(env experiments.Environment) map[string]want {
+	for _, e := range expected {
+		if e.rule.Matches(env) {
+			return e.cells
+		}
+	}
+	return nil
+}
