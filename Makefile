@@ -40,12 +40,13 @@ test: unit precision e2e
 ## e2e: Ginkgo specs on a real kind cluster (created, then torn down)
 GINKGO := $(GO) tool ginkgo
 E2E_LABELS ?=
+E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NETCHAOS_IMAGE=$(PROBE_IMAGE) NETCHAOS_REPORT_DIR=$(REPORT_DIR)
 e2e: cluster
-	rc=0; KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) \
+	rc=0; $(E2E_ENV) \
 	  $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') ./e2e || rc=$$?; \
 	  $(MAKE) cluster-down; exit $$rc
 
 ## run: the main job: cluster from kind-config.yaml, whole suite, report in $(REPORT_DIR)
 run: cluster
-	KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) $(GINKGO) -v --timeout=60m ./e2e
+	$(E2E_ENV) $(GINKGO) -v --timeout=60m ./e2e
 	@echo "report: $(REPORT_DIR)"

@@ -85,19 +85,22 @@ func run(ctx context.Context, x experiments.Experiment, w experiments.Windows) e
 	Expect(res.Err).NotTo(HaveOccurred())
 	Expect(res.Flows).NotTo(BeEmpty())
 	for _, f := range res.Flows {
-		AddReportEntry(f.Name, fmt.Sprintf("%s; %s", f.Observed, expectation(f)))
-		Expect(f.Expect).NotTo(BeNil(), "flow %s has no expectation for this environment", f.Name)
 		Expect(f.Stats.Sent).To(BeNumerically(">", 0))
+		Expect(f.Checks).NotTo(BeEmpty())
+		Expect(f.Checks[0].Expect).NotTo(BeNil(), "flow %s has no expectation after the trigger for this environment", f.Name)
+		for _, c := range f.Checks {
+			AddReportEntry(f.Name+" after "+c.Marker, fmt.Sprintf("%s; %s", c.Observed, expectation(c)))
+		}
 	}
 	return res
 }
 
-func expectation(f experiments.FlowResult) string {
-	if f.Expect == nil {
+func expectation(c experiments.Check) string {
+	if c.Expect == nil {
 		return "no expectation"
 	}
-	if f.Match {
-		return "as expected (" + f.Expect.Want() + ")"
+	if c.Match {
+		return "as expected (" + c.Expect.Want() + ")"
 	}
-	return "FINDING: expected " + f.Expect.Want()
+	return "FINDING: expected " + c.Expect.Want()
 }

@@ -20,10 +20,11 @@ const (
 	Unreached Outcome = "never reached" // the flow never answered at all
 )
 
-// Expect is one expected outcome: flows whose name matches Flow (a
-// path.Match pattern such as "*/pinned") should see Outcome, and Recovers
-// within Within.
+// Expect is one expected outcome: after the marker named Marker (default
+// "trigger"), flows whose name matches Flow (a path.Match pattern such as
+// "*/pinned") should see Outcome, and Recovers within Within.
 type Expect struct {
+	Marker  string
 	Flow    string
 	Outcome Outcome
 	Within  time.Duration
@@ -125,10 +126,14 @@ func (x Expect) Matches(o Observed) bool {
 	}
 }
 
-// For returns the expectation for a flow, if any.
-func For(exps []Expect, flow string) (Expect, bool) {
+// For returns the expectation for a flow after a marker, if any.
+func For(exps []Expect, marker, flow string) (Expect, bool) {
 	for _, x := range exps {
-		if ok, _ := path.Match(x.Flow, flow); ok {
+		m := x.Marker
+		if m == "" {
+			m = "trigger"
+		}
+		if ok, _ := path.Match(x.Flow, flow); ok && m == marker {
 			return x, true
 		}
 	}

@@ -91,7 +91,7 @@ func TestLookupFirstMatchWins(t *testing.T) {
 			t.Errorf("%+v: got %v, want %s", c.env, got, c.want)
 		}
 	}
-	if x, ok := For([]Expect{{Flow: "*/pinned"}}, "worker/pinned"); !ok || x.Flow != "*/pinned" {
+	if x, ok := For([]Expect{{Flow: "*/pinned"}}, "trigger", "worker/pinned"); !ok || x.Flow != "*/pinned" {
 		t.Error("pattern */pinned should match worker/pinned")
 	}
 }

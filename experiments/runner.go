@@ -52,11 +52,19 @@ type Cell struct {
 	Source   string `json:"source,omitempty"`
 }
 
-// FlowResult is one flow's measurements against its expectation.
+// FlowResult is one flow's measurements against its expectations.
 type FlowResult struct {
-	Name     string
-	Samples  []probe.Sample
-	Stats    probe.FlowStats
+	Name    string
+	Samples []probe.Sample
+	Stats   probe.FlowStats
+	// Checks are what the flow did after each marker (trigger first), each
+	// in the window up to the next marker, with the expectation if any.
+	Checks []Check
+}
+
+// Check is one flow's observation after one marker.
+type Check struct {
+	Marker   string
 	Observed Observed
 	Expect   *Expect
 	Match    bool
@@ -147,25 +155,27 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	end := time.Now()
 	stopProbes()
 	r.Collector.Wait()
-	windowEnd := end
-	for _, m := range r.markers {
-		if m.Name != "trigger" {
-			windowEnd = m.At
-			break
-		}
-	}
-	res.Flows = analyze(r.Collector, r.markers, trigger, windowEnd, end, x.Expectations(e.Cluster))
+	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster))
 	return res
 }
 
-// analyze measures every flow and compares it with its expectation.
-func analyze(c *Collector, markers []probe.Marker, trigger, windowEnd, end time.Time, exps []Expect) []FlowResult {
+// analyze measures every flow after every marker, each in the window up to
+// the next marker, and compares it with its expectation.
+func analyze(c *Collector, markers []probe.Marker, end time.Time, exps []Expect) []FlowResult {
 	var out []FlowResult
 	for _, name := range c.Flows() {
 		s := c.Samples(name)
-		f := FlowResult{Name: name, Samples: s, Stats: probe.Analyze(s, markers, end), Observed: Observe(s, trigger, windowEnd)}
-		if x, ok := For(exps, name); ok {
-			f.Expect, f.Match = &x, x.Matches(f.Observed)
+		f := FlowResult{Name: name, Samples: s, Stats: probe.Analyze(s, markers, end)}
+		for i, m := range markers {
+			until := end
+			if i+1 < len(markers) {
+				until = markers[i+1].At
+			}
+			ch := Check{Marker: m.Name, Observed: Observe(s, m.At, until)}
+			if x, ok := For(exps, m.Name, name); ok {
+				ch.Expect, ch.Match = &x, x.Matches(ch.Observed)
+			}
+			f.Checks = append(f.Checks, ch)
 		}
 		out = append(out, f)
 	}
