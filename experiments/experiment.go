@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -63,6 +64,10 @@ type Action struct {
 	What string    `json:"what"`
 	Err  string    `json:"err,omitempty"`
 }
+
+// ErrNotApplicable, wrapped by Setup, ends an experiment as not applicable
+// (with the error's text as the reason) rather than as failed.
+var ErrNotApplicable = errors.New("not applicable")
 
 // Role of probe client pods.
 const RoleClient = "client"

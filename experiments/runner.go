@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -125,6 +126,10 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	for _, s := range steps {
 		if err := r.Do(s.what, s.do); err != nil {
+			if errors.Is(err, ErrNotApplicable) {
+				res.Applicable, res.Reason = false, err.Error()
+				return res
+			}
 			res.Err = fmt.Errorf("%s: %w", s.what, err)
 			return res
 		}

@@ -1,32 +1,49 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/experiments/hostnetworkflip"
+	"github.com/netchaos/netchaos/experiments/networkdrestart"
+	"github.com/netchaos/netchaos/experiments/trafficpolicy"
 	"github.com/netchaos/netchaos/experiments/udplbrecreate"
 )
 
 // entry is one runnable experiment with its selection labels.
 type entry struct {
-	exp    experiments.Experiment
+	name   string
 	labels []string
 	// nodeDisruptive experiments change node state (restart node services)
 	// and need --allow-node-disruption.
 	nodeDisruptive bool
+	run            func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result
+}
+
+// outage wraps an outage experiment (trigger, observe, mitigate).
+func outage(x experiments.Experiment, labels ...string) entry {
+	return entry{name: x.Name(), labels: labels, run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
+		return e.Execute(ctx, x, w)
+	}}
 }
 
 func catalog() []entry {
+	t3 := outage(networkdrestart.New(), "t3", "routing")
+	t3.nodeDisruptive = true
 	return []entry{
-		{exp: hostnetworkflip.New(hostnetworkflip.ToHostNetwork), labels: []string{"t1", "conntrack"}},
-		{exp: hostnetworkflip.New(hostnetworkflip.ToHostPort), labels: []string{"t1", "conntrack"}},
-		{exp: udplbrecreate.New(udplbrecreate.LoadBalancer), labels: []string{"t2", "conntrack"}},
-		{exp: udplbrecreate.New(udplbrecreate.NodePort), labels: []string{"t2", "conntrack"}},
-		{exp: udplbrecreate.New(udplbrecreate.ClusterIP), labels: []string{"t2", "conntrack"}},
-		{exp: udplbrecreate.New(udplbrecreate.ScaleToZero), labels: []string{"t2", "conntrack"}},
+		outage(hostnetworkflip.New(hostnetworkflip.ToHostNetwork), "t1", "conntrack"),
+		outage(hostnetworkflip.New(hostnetworkflip.ToHostPort), "t1", "conntrack"),
+		outage(udplbrecreate.New(udplbrecreate.LoadBalancer), "t2", "conntrack"),
+		outage(udplbrecreate.New(udplbrecreate.NodePort), "t2", "conntrack"),
+		outage(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
+		outage(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
+		t3,
+		{name: trafficpolicy.Name, labels: []string{"t4", "policy"}, run: func(ctx context.Context, e *experiments.Env, _ experiments.Windows) experiments.Result {
+			return trafficpolicy.Experiment(ctx, e)
+		}},
 	}
 }
 
@@ -40,7 +57,7 @@ func selectExperiments(sel []string) ([]entry, error) {
 	}
 	known := map[string]bool{}
 	for _, e := range all {
-		known[e.exp.Name()] = true
+		known[e.name] = true
 		for _, l := range e.labels {
 			known[l] = true
 		}
@@ -66,7 +83,7 @@ func selectExperiments(sel []string) ([]entry, error) {
 
 func matchesAny(e entry, sel []string) bool {
 	for _, s := range sel {
-		if s == e.exp.Name() {
+		if s == e.name {
 			return true
 		}
 		for _, l := range e.labels {
