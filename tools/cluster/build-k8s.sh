@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds kubeadm, kubelet, kubectl and the control-plane/kube-proxy binaries for
+# K8S_VERSION from the k8s.io/kubernetes Go module, through a generated wrapper
+# module (never `go mod tidy` it) under $OUT/k8s/<version>.
+#   usage: build-k8s.sh <version>   -> $OUT/k8s/<version>/bin/*
+source "$(dirname "$0")/lib.sh"
+V=$1
+[[ $V =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "K8S_VERSION '$V' is not of the form v1.MINOR.PATCH"
+MIN=${BASH_REMATCH[1]} PATCH=${BASH_REMATCH[2]}
+D=$OUT/k8s/$V
+CMDS="kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy"
+ok=1; for c in $CMDS; do [ -x "$D/bin/$c" ] || ok=0; done
+if [ $ok = 1 ]; then log k8s "$V binaries cached"; exit 0; fi
+
+log k8s "downloading k8s.io/kubernetes@$V"
+KDIR=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$V" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
+[ -n "$KDIR" ] && [ -f "$KDIR/go.mod" ] ||
+  die "unknown K8S_VERSION $V: the Go module proxy does not serve k8s.io/kubernetes@$V (try: go list -m -versions k8s.io/kubernetes)"
+mkdir -p "$D/mod" "$D/bin"
+{
+  echo 'module local/k8sbuild'; echo
+  echo "go $(awk '/^go /{print $2; exit}' "$KDIR/go.mod")"; echo
+  echo "require k8s.io/kubernetes $V"; echo
+  echo 'replace ('
+  grep '=> ./staging' "$KDIR/go.mod" | awk -v v="v0.$MIN.$PATCH" '{print "\t"$1" => "$1" "v}'
+  echo ')'
+} >"$D/mod/go.mod"
+LDF="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  LDF="$LDF -X $p.gitVersion=$V -X $p.gitMajor=1 -X $p.gitMinor=$MIN -X $p.gitTreeState=clean"
+  LDF="$LDF -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=1970-01-01T00:00:00Z"
+done
+pkgs=(); for c in $CMDS; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+log k8s "go build $CMDS ($V; cold: several minutes)"
+(cd "$D/mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
+  -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") >"$D/build.log" 2>&1 ||
+  { tail -20 "$D/build.log" >&2; die "building Kubernetes $V failed (log: $D/build.log)"; }
+got=$("$D/bin/kubeadm" version -o short)
+[ "$got" = "$V" ] || die "kubeadm reports $got, expected $V"
+log k8s "$V binaries built"

@@ -1,0 +1,48 @@
+# Offline kind cluster for netchaos (included by the top-level Makefile).
+#   make cluster        docker engine + images + probe image + 3-node cluster (reused when Ready)
+#   make cluster-down   delete the cluster
+#   make clean-cluster  delete clusters and every image these targets built
+# Variables: K8S_VERSION, KUBE_PROXY_MODE (iptables|nftables), CLUSTER_NAME.
+K8S_VERSION ?= v1.34.2
+KUBE_PROXY_MODE ?= iptables
+CLUSTER_NAME ?= netchaos
+OUT ?= $(CURDIR)/_out
+KUBECONFIG_FILE := $(OUT)/kubeconfig
+KIND_CONFIG ?= $(CURDIR)/kind-config.yaml
+PROBE_IMAGE ?= netchaos/probe:dev
+
+CLUSTER_SH := $(CURDIR)/tools/cluster
+export OUT GOTOOLCHAIN
+# progress lines show seconds since this make started
+export CLUSTER_T0 := $(shell date +%s)
+
+.PHONY: docker images probe-image cluster cluster-down clean-cluster cluster-smoke
+
+## docker: start a Docker engine when none answers (installing docker.io and, if the host needs it, the runc wrapper)
+docker:
+	@$(CLUSTER_SH)/docker.sh
+
+## images: node image for K8S_VERSION plus every component image, built offline; cached per version
+images: docker
+	@$(CLUSTER_SH)/images.sh all $(K8S_VERSION)
+
+## probe-image: $(PROBE_IMAGE) from ./tools/netchaos (static, CGO_ENABLED=0)
+probe-image: docker
+	@$(CLUSTER_SH)/probe-image.sh $(PROBE_IMAGE)
+
+## cluster: kind cluster $(CLUSTER_NAME) from kind-config.yaml; kubeconfig in $(KUBECONFIG_FILE)
+cluster: docker images probe-image
+	@$(CLUSTER_SH)/cluster.sh $(CLUSTER_NAME) $(K8S_VERSION) $(KUBE_PROXY_MODE) $(KUBECONFIG_FILE) $(KIND_CONFIG)
+
+## cluster-smoke: DNS, cross-node pod ping, hostPort and LoadBalancer from the host, on the running cluster
+cluster-smoke:
+	@$(CLUSTER_SH)/smoke.sh $(KUBECONFIG_FILE) $(CLUSTER_NAME)
+
+cluster-down:
+	@if [ -x $(OUT)/bin/kind ] && docker info >/dev/null 2>&1; then \
+	  $(OUT)/bin/kind delete cluster --name $(CLUSTER_NAME) --kubeconfig $(KUBECONFIG_FILE); fi
+	@rm -f $(KUBECONFIG_FILE)
+
+clean-cluster:
+	@$(CLUSTER_SH)/clean.sh
+	@rm -f $(KUBECONFIG_FILE)
