@@ -43,6 +43,8 @@ type Info struct {
 	Title   string
 	Trigger string
 	Sources []string
+	// Plan lists, for --dry-run, what the experiment creates and changes.
+	Plan []string
 }
 
 // Mitigation is a known fix.

@@ -67,6 +67,13 @@ func (f *Flip) Info() experiments.Info {
 		Title:   fmt.Sprintf("T1 DaemonSet %s → %s flip with long-lived UDP clients", from, to),
 		Trigger: fmt.Sprintf("patch the agent DaemonSet from %s to %s (rolling update)", from, to),
 		Sources: []string{"kubernetes/kubernetes#58336", "aws/amazon-vpc-cni-k8s#2958", "containernetworking/plugins#123", "containernetworking/plugins#553"},
+		Plan: []string{
+			"namespace netchaos-" + string(f.dir) + "-<run> with janitor (deletes it at TTL) and privileged node-agent DaemonSet",
+			"DaemonSet statsd-agent (UDP 8125 " + from + ") on every worker; ClusterIP Service statsd (internalTrafficPolicy Local)",
+			"DaemonSet statsd-client on every worker: 3 flows x 100 probes/s to <nodeIP>:8125 and the Service",
+			"fault: DaemonSet patched to " + to + " (inside the namespace; reverted by deleting it)",
+			"mitigations: conntrack -D on the first worker; client pod restarted on the last worker",
+		},
 	}
 }
 

@@ -61,6 +61,13 @@ func (x *Restart) Info() experiments.Info {
 		Title:   "T3 systemd-networkd restart flushes the CNI's per-pod ip rules",
 		Trigger: "systemctl restart systemd-networkd on the node",
 		Sources: []string{"aws/amazon-vpc-cni-k8s#3309", "kubernetes/kops#17433", "kubernetes/kops#17438", "awslabs/amazon-eks-ami#1539"},
+		Plan: []string{
+			"namespace netchaos-networkd-restart-<run> with janitor and privileged node-agent DaemonSet",
+			"NODE CHANGES on the first worker: ip rules pref 512/1536, table " + eniTable + ", blackhole " + vpcAddr + "; a transient systemd timer restores the node after " + Deadline.String(),
+			"NODE CHANGES on the second worker: address " + vpcAddr + "/32 on eth0 (the stand-in VPC service)",
+			"fault: systemctl restart systemd-networkd on the first worker (node-disruptive)",
+			"mitigations: re-add the pod rules; networkd drop-in ManageForeign*=no + restart",
+		},
 	}
 }
 

@@ -73,6 +73,14 @@ func (x *Recreate) Info() experiments.Info {
 		Title:   "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
 		Trigger: trigger,
 		Sources: []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
+		Plan: []string{
+			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",
+			"Deployment snmp-backend (2 UDP echo pods); " + string(x.kind()) + " Service snmp (UDP 162)",
+			"DaemonSet snmp-sender on every node: fixed-source (sport 40162) and rotating-port flows, 100 probes/s each",
+			"on kind: the same two flows from this host to the Service address",
+			"fault: " + trigger + " (inside the namespace)",
+			"mitigation: conntrack -D for source port 40162 on every node",
+		},
 	}
 }
 
