@@ -16,14 +16,18 @@ export OUT GOTOOLCHAIN
 # progress lines show seconds since this make started
 export CLUSTER_T0 := $(shell date +%s)
 
-.PHONY: docker images probe-image cluster cluster-down clean-cluster cluster-smoke
+.PHONY: cluster-args docker images probe-image cluster cluster-down clean-cluster cluster-smoke
+
+cluster-args:
+	@case "$(KUBE_PROXY_MODE)" in iptables|nftables) ;; *) echo "error: KUBE_PROXY_MODE=$(KUBE_PROXY_MODE) is not supported here (iptables or nftables; this kernel has no IPVS)" >&2; exit 2;; esac
+	@case "$(K8S_VERSION)" in v1.[0-9]*.[0-9]*) ;; *) echo "error: K8S_VERSION=$(K8S_VERSION) is not of the form v1.MINOR.PATCH" >&2; exit 2;; esac
 
 ## docker: start a Docker engine when none answers (installing docker.io and, if the host needs it, the runc wrapper)
 docker:
 	@$(CLUSTER_SH)/docker.sh
 
 ## images: node image for K8S_VERSION plus every component image, built offline; cached per version
-images: docker
+images: cluster-args docker
 	@$(CLUSTER_SH)/images.sh all $(K8S_VERSION)
 
 ## probe-image: $(PROBE_IMAGE) from ./tools/netchaos (static, CGO_ENABLED=0)
@@ -31,7 +35,7 @@ probe-image: docker
 	@$(CLUSTER_SH)/probe-image.sh $(PROBE_IMAGE)
 
 ## cluster: kind cluster $(CLUSTER_NAME) from kind-config.yaml; kubeconfig in $(KUBECONFIG_FILE)
-cluster: docker images probe-image
+cluster: cluster-args docker images probe-image
 	@$(CLUSTER_SH)/cluster.sh $(CLUSTER_NAME) $(K8S_VERSION) $(KUBE_PROXY_MODE) $(KUBECONFIG_FILE) $(KIND_CONFIG)
 
 ## cluster-smoke: DNS, cross-node pod ping, hostPort and LoadBalancer from the host, on the running cluster

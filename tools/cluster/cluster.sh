@@ -41,14 +41,18 @@ log cluster "kind create cluster $NAME ($V, kube-proxy $MODE, 3 nodes)"
   >"$OUT/kind-create.log" 2>&1 || { tail -30 "$OUT/kind-create.log" >&2; die "kind create cluster failed (log: $OUT/kind-create.log)"; }
 log cluster "control plane up"
 "$HERE/cni.sh" "$NAME" "$KCFG" "$POD_SUBNET"
-if [ ${#images[@]} -gt 0 ]; then
+loader=
+if [ ${#images[@]} -gt 0 ]; then   # in the background while the nodes settle
   log cluster "loading ${images[*]}"
-  "$KIND" load docker-image --name "$NAME" "${images[@]}" >"$OUT/kind-load.log" 2>&1 ||
-    { cat "$OUT/kind-load.log" >&2; die "kind load docker-image failed"; }
+  "$KIND" load docker-image --name "$NAME" "${images[@]}" >"$OUT/kind-load.log" 2>&1 & loader=$!
 fi
 $KUBECTL wait --for=condition=Ready nodes --all --timeout=180s >/dev/null || die "nodes not Ready"
 log cluster "nodes Ready"
 $KUBECTL -n kube-system rollout status deploy/coredns --timeout=180s >/dev/null || die "CoreDNS not ready"
 log cluster "CoreDNS ready"
 "$HERE/metallb.sh" "$KCFG"
+if [ -n "$loader" ]; then
+  wait "$loader" || { cat "$OUT/kind-load.log" >&2; die "kind load docker-image failed"; }
+  log cluster "loaded ${images[*]}"
+fi
 log cluster "cluster $NAME Ready; KUBECONFIG=$KCFG"
