@@ -174,16 +174,23 @@ build_metallb() { # controller + speaker from go.universe.tf/metallb, static, do
 case ${1:-} in
   all)
     V=${2:?version}
+    [ -x "$OUT/k8s/$V/bin/kubeadm" ] || (cd "$OUT" && GOFLAGS=-mod=mod go mod download "k8s.io/kubernetes@$V" >/dev/null 2>&1) ||
+      die "unknown K8S_VERSION $V: the Go module proxy does not serve k8s.io/kubernetes@$V (try: go list -m -versions k8s.io/kubernetes)"
     # Debian root filesystems download while Go compiles (2 cores: overlap IO with CPU).
     bg=()
     if ! have_image "netchaos/kind-node:$V"; then
       ! have_image "$BASE_TAG" && { build_base & bg+=($!); }
       ! have_image "$PROXY_BASE_TAG" && { build_proxy_base & bg+=($!); }
     fi
-    "$HERE/build-k8s.sh" "$V"
+    # Kubernetes and the other Go programs compile side by side: one go build
+    # alone leaves a core idle during downloads and links.
+    "$HERE/build-k8s.sh" "$V" & k8s=$!
     go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3
     go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION github.com/coredns/coredns
+    go_tool metallb-controller go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/controller
+    go_tool metallb-speaker go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/speaker
     [ -x "$BIN/kind" ] || { log images "go build kind"; (cd "$ROOT" && go build -o "$BIN/kind" sigs.k8s.io/kind) || die "building kind failed"; }
+    wait "$k8s" || exit 1   # build-k8s.sh said why
     for p in "${bg[@]}"; do wait "$p" || die "building a base image failed"; done
     build_components "$V"
     build_metallb
