@@ -31,7 +31,9 @@ type Result struct {
 	Applicable bool
 	Reason     string
 	// Err is set when the run itself broke (not when the cluster misbehaved).
-	Err      error
+	Err error
+	// Budget is the outage budget the verdict is judged against (0: none).
+	Budget   time.Duration
 	Started  time.Time
 	Finished time.Time
 	Markers  []probe.Marker

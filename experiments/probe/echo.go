@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 // Echo answers probes on the given UDP and TCP listen addresses until ctx is
@@ -27,7 +29,7 @@ func Echo(ctx context.Context, id Identity, udpAddrs, tcpAddrs []string) error {
 	}
 	var lc net.ListenConfig
 	for _, a := range udpAddrs {
-		c, err := lc.ListenPacket(ctx, "udp", a)
+		c, err := lc.ListenPacket(ctx, "udp4", a)
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listen udp %s: %w", a, err)
@@ -57,11 +59,18 @@ func Echo(ctx context.Context, id Identity, udpAddrs, tcpAddrs []string) error {
 	return nil
 }
 
+// serveUDP answers each datagram from the address it was sent to. A socket
+// bound to the wildcard address would otherwise reply from whatever source
+// the route to the client picks — on a hostNetwork pod that is the pod
+// gateway's address, not the node IP the client sent to — and a client's
+// connected socket drops such replies.
 func serveUDP(c net.PacketConn, id Identity) {
+	pc := ipv4.NewPacketConn(c)
+	pinfo := pc.SetControlMessage(ipv4.FlagDst, true) == nil
 	buf := make([]byte, 512)
 	out := make([]byte, 0, 512)
 	for {
-		n, from, err := c.ReadFrom(buf)
+		n, cm, from, err := pc.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -73,7 +82,11 @@ func serveUDP(c net.PacketConn, id Identity) {
 			continue
 		}
 		out = appendReply(out[:0], id, seq, from.String())
-		c.WriteTo(out, from)
+		var wcm *ipv4.ControlMessage
+		if pinfo && cm != nil && cm.Dst != nil {
+			wcm = &ipv4.ControlMessage{Src: cm.Dst}
+		}
+		pc.WriteTo(out, wcm, from)
 	}
 }
 

@@ -153,3 +153,17 @@ func TestFlowValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// An echo bound to the wildcard address must answer from the address the
+// probe was sent to (a hostNetwork agent reached on the node IP), or a
+// connected client socket drops the answer.
+func TestEchoRepliesFromTheAddressProbed(t *testing.T) {
+	addr := freePort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	startEcho(t, "0.0.0.0:"+port, Identity{Pod: "wild"})
+	s := collect(t, Flow{Name: "p", Mode: UDPPinned, Target: "127.0.0.2:" + port}, Options{Interval: 10 * time.Millisecond, Timeout: 200 * time.Millisecond}, 200*time.Millisecond)
+	st := Analyze(s, nil, time.Time{})
+	if st.Sent == 0 || st.Lost != 0 {
+		t.Fatalf("sent %d lost %d: answers from the wrong source address were dropped", st.Sent, st.Lost)
+	}
+}

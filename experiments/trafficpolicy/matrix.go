@@ -355,3 +355,11 @@ func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
 	}
 	return res
 }
+
+// Plan lists, for --dry-run, what the experiment creates.
+var Plan = []string{
+	"namespace netchaos-traffic-policy-<run> with janitor",
+	"Deployment web (1 TCP echo pod) on the first worker; LoadBalancer Services web-cluster and web-local (externalTrafficPolicy Cluster / Local)",
+	"one-shot probe pods (pod and hostNetwork) on both workers, 20 new TCP connections/s for 2 s per cell; on kind also probes from this host",
+	"no fault: the matrix is the cluster's behaviour as it is",
+}

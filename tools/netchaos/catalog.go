@@ -20,12 +20,13 @@ type entry struct {
 	// nodeDisruptive experiments change node state (restart node services)
 	// and need --allow-node-disruption.
 	nodeDisruptive bool
+	plan           []string
 	run            func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result
 }
 
 // outage wraps an outage experiment (trigger, observe, mitigate).
 func outage(x experiments.Experiment, labels ...string) entry {
-	return entry{name: x.Name(), labels: labels, run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
+	return entry{name: x.Name(), labels: labels, plan: x.Info().Plan, run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
 		return e.Execute(ctx, x, w)
 	}}
 }
@@ -41,7 +42,7 @@ func catalog() []entry {
 		outage(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
 		outage(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
 		t3,
-		{name: trafficpolicy.Name, labels: []string{"t4", "policy"}, run: func(ctx context.Context, e *experiments.Env, _ experiments.Windows) experiments.Result {
+		{name: trafficpolicy.Name, labels: []string{"t4", "policy"}, plan: trafficpolicy.Plan, run: func(ctx context.Context, e *experiments.Env, _ experiments.Windows) experiments.Result {
 			return trafficpolicy.Experiment(ctx, e)
 		}},
 	}
