@@ -222,8 +222,10 @@ func (f *Flip) Mitigations() []experiments.Mitigation {
 func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
 	var ev []experiments.Evidence
 	for _, n := range f.workers {
-		ct, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --dport %d 2>/dev/null", Port))
-		ev = append(ev, experiments.Evidence{Name: "conntrack " + n, Text: orErr(ct, err)})
+		ct, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf(
+			"conntrack -L -p udp --dport %[1]d --sport %[2]d 2>/dev/null; conntrack -L -p udp --dport %[1]d --sport %[3]d 2>/dev/null; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"",
+			Port, pinnedSport, serviceSport))
+		ev = append(ev, experiments.Evidence{Name: "conntrack of the pinned flows on " + n, Text: orErr(ct, err)})
 		nat, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf("iptables-save -t nat | grep -E 'HOSTPORT|dport %d' || true", Port))
 		ev = append(ev, experiments.Evidence{Name: "hostPort DNAT rules " + n, Text: orErr(nat, err)})
 	}
