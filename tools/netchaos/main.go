@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/netchaos/netchaos/experiments"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -37,6 +39,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func main() {
+	experiments.Version = version
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -1,0 +1,67 @@
+package experiments
+
+import (
+	"time"
+
+	"github.com/netchaos/netchaos/reports"
+)
+
+// Version of the tool, stamped into reports (set by the CLI).
+var Version = "dev"
+
+// Report builds the run's resilience report from its results, judging each
+// experiment against its budget and expectations.
+func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
+	c := e.Cluster
+	r := &reports.Report{
+		SchemaVersion: reports.SchemaVersion,
+		Run:           reports.Run{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
+		Environment: reports.Environment{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
+			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: len(c.Nodes), Notes: c.Notes},
+	}
+	for i, res := range results {
+		if i == 0 || res.Started.Before(r.Run.Started) {
+			r.Run.Started = res.Started
+		}
+		r.Experiments = append(r.Experiments, reportOf(res))
+	}
+	if r.Run.Started.IsZero() {
+		r.Run.Started = finished
+	}
+	return r
+}
+
+func reportOf(res Result) reports.Experiment {
+	x := reports.Experiment{Name: res.Name, Title: res.Info.Title, Trigger: res.Info.Trigger, Sources: res.Info.Sources,
+		Budget: res.Budget, Started: res.Started, Finished: res.Finished, Markers: res.Markers}
+	switch {
+	case !res.Applicable:
+		x.Verdict, x.Reason = reports.NotApplicable, res.Reason
+	case res.Err != nil:
+		x.Verdict, x.Reason = reports.Errored, res.Err.Error()
+	}
+	for _, f := range res.Flows {
+		rf := reports.Flow{Name: f.Name, Stats: f.Stats,
+			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)}
+		for _, c := range f.Checks {
+			rc := reports.Check{Marker: c.Marker, Outcome: string(c.Observed.Outcome), Observed: c.Observed.String(),
+				Match: c.Match, Never: c.Observed.Outcome == Never}
+			if c.Expect != nil {
+				rc.Expected, rc.Source = c.Expect.Want(), c.Expect.Source
+			}
+			rf.Checks = append(rf.Checks, rc)
+		}
+		x.Flows = append(x.Flows, rf)
+	}
+	for _, c := range res.Cells {
+		x.Cells = append(x.Cells, reports.Cell(c))
+	}
+	for _, ev := range res.Evidence {
+		x.Evidence = append(x.Evidence, reports.Evidence(ev))
+	}
+	for _, a := range res.Actions {
+		x.Actions = append(x.Actions, reports.Action(a))
+	}
+	reports.Judge(&x)
+	return x
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/netchaos/netchaos/reports"
+)
+
+func init() {
+	register("report", "render a JSON report as markdown, html or junit", runReport)
+	register("diff", "compare two JSON reports: what got better or worse", runDiff)
+}
+
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	in := fs.String("in", "", "report.json to render (required)")
+	format := fs.String("format", "md", "md, html or junit")
+	out := fs.String("out", "-", "output file (- for stdout)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "html": reports.HTML, "junit": reports.JUnit}[*format]
+	if render == nil {
+		return usagef("--format %q: want md, html or junit", *format)
+	}
+	if *in == "" {
+		return usagef("no --in report given")
+	}
+	r, err := reports.Load(*in)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return writeTo(*out, stdout, func(w io.Writer) error { return render(w, r) })
+}
+
+func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("diff", stderr)
+	before := fs.String("before", "", "the earlier report.json (e.g. the current version)")
+	after := fs.String("after", "", "the later report.json (e.g. the version to upgrade to)")
+	out := fs.String("out", "-", "output file (- for stdout)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *before == "" || *after == "" {
+		return usagef("need --before and --after reports")
+	}
+	a, err := reports.Load(*before)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	b, err := reports.Load(*after)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return writeTo(*out, stdout, func(w io.Writer) error { return reports.DiffMarkdown(w, reports.Diff(a, b)) })
+}
+
+func writeTo(path string, stdout io.Writer, f func(io.Writer) error) error {
+	if path == "-" {
+		return f(stdout)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if err := f(file); err != nil {
+		file.Close()
+		return err
+	}
+	if err := file.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "wrote", path)
+	return nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments"
+)
+
+func init() {
+	register("run", "run experiments against a cluster and write the resilience report", runRun)
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	cf := addClusterFlags(fs)
+	var sel listFlag
+	fs.Var(&sel, "experiments", "experiment names or labels (t1 t2 t3 t4 conntrack ...; default all)")
+	reportDir := fs.String("report-dir", "netchaos-report", "directory for report.json, report.md, report.html, junit.xml")
+	image := fs.String("image", experiments.DefaultImage, "probe agent image")
+	ttl := fs.Duration("ttl", 30*time.Minute, "time limit of everything the run creates; an in-cluster janitor enforces it")
+	observe := fs.Duration("observe", experiments.DefaultWindows.Observe, "observation window after each trigger")
+	nodeOK := fs.Bool("allow-node-disruption", false, "allow experiments that change node state (T3 restarts systemd-networkd)")
+	dry := fs.Bool("dry-run", false, "print the plan (objects, faults, nodes touched) and change nothing")
+	budgetFile := fs.String("budgets", "", "outage budgets file (YAML: experiment name -> duration)")
+	gate := fs.Bool("gate", false, "exit 1 when an experiment fails its outage budget or errors")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	chosen, err := selectExperiments(sel)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	budgets, err := loadBudgets(*budgetFile, chosen)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *ttl < 5*time.Minute || *observe <= 0 {
+		return usagef("--ttl must be at least 5m and --observe positive")
+	}
+	e, err := cf.env(experiments.Options{Image: *image, TTL: *ttl, Log: func(format string, a ...any) {
+		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+	}})
+	if err != nil {
+		return err
+	}
+	if e.Cluster, err = e.Detect(ctx); err != nil {
+		return fmt.Errorf("cluster %s unreachable: %w", *cf.context, err)
+	}
+	c := e.Cluster
+	fmt.Fprintf(stderr, "cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s\n", *cf.context, c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.Provider)
+	var skipped []string
+	var run []entry
+	for _, x := range chosen {
+		if x.nodeDisruptive && !*nodeOK {
+			skipped = append(skipped, x.name)
+			continue
+		}
+		run = append(run, x)
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "refusing node-disruptive experiments without --allow-node-disruption: %s\n", strings.Join(skipped, ", "))
+	}
+	if *dry {
+		printPlan(stdout, e, run)
+		return nil
+	}
+	w := experiments.Windows{Observe: *observe, Mitigation: experiments.DefaultWindows.Mitigation}
+	var results []experiments.Result
+	for i, x := range run {
+		fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(run), x.name)
+		res := x.run(ctx, e, w)
+		res.Budget = budgets[x.name]
+		results = append(results, res)
+		fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", i+1, len(run), x.name, summary(res))
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "interrupted: cleaned up what this run created; writing the partial report")
+			break
+		}
+	}
+	rep := e.Report(results, time.Now())
+	if err := rep.WriteDir(*reportDir); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", *reportDir)
+	if code := rep.ExitCode(); *gate && code != 0 {
+		fmt.Fprintln(stderr, "gate: at least one experiment failed its outage budget or errored")
+		return exitCode(code)
+	}
+	return nil
+}
+
+func summary(r experiments.Result) string {
+	switch {
+	case !r.Applicable:
+		return "not applicable: " + r.Reason
+	case r.Err != nil:
+		return "error: " + r.Err.Error()
+	}
+	findings := 0
+	for _, f := range r.Flows {
+		for _, c := range f.Checks {
+			if c.Expect != nil && !c.Match {
+				findings++
+			}
+		}
+	}
+	for _, c := range r.Cells {
+		if !c.Match {
+			findings++
+		}
+	}
+	return fmt.Sprintf("%d flows, %d cells, %d findings", len(r.Flows), len(r.Cells), findings)
+}
+
+func printPlan(w io.Writer, e *experiments.Env, run []entry) {
+	fmt.Fprintf(w, "dry run: nothing is created. Run ID would be %s; everything labelled %s and deleted by an in-cluster janitor after %s.\n",
+		e.RunID, experiments.Selector, e.TTL)
+	fmt.Fprintf(w, "nodes: ")
+	for i, n := range e.Cluster.Nodes {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s (%s)", n.Name, n.IP)
+	}
+	fmt.Fprintln(w)
+	for _, x := range run {
+		fmt.Fprintf(w, "\n%s\n", x.name)
+		for _, p := range x.plan {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+}
