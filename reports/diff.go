@@ -115,4 +115,6 @@ func DiffMarkdown(w io.Writer, d Delta) error {
 }
 
 // String is a one-line summary.
-func (d Delta) String() string { return fmt.Sprintf("%d changed, %d unchanged", len(d.Changes), d.Same) }
+func (d Delta) String() string {
+	return fmt.Sprintf("%d changed, %d unchanged", len(d.Changes), d.Same)
+}

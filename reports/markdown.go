@@ -65,7 +65,9 @@ func worst(e Experiment) string {
 	return Dur(d)
 }
 
-func cellText(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
+func cellText(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
 
 func mark(ok bool) string {
 	if ok {

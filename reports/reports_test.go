@@ -36,7 +36,9 @@ func samples(flow string, n int, lostFrom, lostTo time.Duration, who func(i int)
 // fixture is a synthetic report with the shapes a real one has: a flow that
 // never recovers, one with a 120 ms outage, a responder change, a matrix.
 func fixture() *Report {
-	agent := func(int) probe.Identity { return probe.Identity{Pod: "statsd-agent-x7", IP: "10.244.1.7", Node: "worker"} }
+	agent := func(int) probe.Identity {
+		return probe.Identity{Pod: "statsd-agent-x7", IP: "10.244.1.7", Node: "worker"}
+	}
 	flip := func(i int) probe.Identity {
 		if i < 400 {
 			return agent(i)
