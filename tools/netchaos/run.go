@@ -86,6 +86,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(stdout, "report: %s\n", *reportDir)
+	if ctx.Err() != nil {
+		return exitCode(130)
+	}
 	if code := rep.ExitCode(); *gate && code != 0 {
 		fmt.Fprintln(stderr, "gate: at least one experiment failed its outage budget or errored")
 		return exitCode(code)
