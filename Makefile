@@ -34,6 +34,7 @@ bench:
 	$(GO) test -run '^$$' -bench ProbeRate -benchtime 1x -cpu 1 ./experiments/probe/
 
 -include tools/cluster/cluster.mk
+include reports/screenshot.mk
 
 test: unit precision e2e
 

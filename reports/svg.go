@@ -33,7 +33,7 @@ func timelineSVG(e Experiment, f Flow) template.HTML {
 		return svgLeft + (svgW-svgLeft-svgRight)*at.Sub(start).Seconds()/span
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" width="100%%" role="img" aria-label="timeline of %s">`, svgW, svgH, html.EscapeString(f.Name))
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" width="100%%" shape-rendering="crispEdges" role="img" aria-label="timeline of %s">`, svgW, svgH, html.EscapeString(f.Name))
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#eef0f3"/>`, svgLeft, barY, svgW-svgLeft-svgRight, barH)
 	bw := (svgW - svgLeft - svgRight) / float64(n)
 	for i := 0; i < n; i++ {
@@ -57,8 +57,12 @@ func timelineSVG(e Experiment, f Flow) template.HTML {
 	first := math.Ceil(start.Sub(t0).Seconds()/step) * step
 	for s := first; s <= end.Sub(t0).Seconds(); s += step {
 		px := x(t0.Add(time.Duration(s * float64(time.Second))))
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#9aa3ad"/><text x="%.1f" y="%d" class="ax">%+gs</text>`,
-			px, px, barY+barH, barY+barH+4, px, barY+barH+15, s)
+		label := fmt.Sprintf("%+gs", s)
+		if math.Abs(s) < step/1e6 {
+			label = "0"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#9aa3ad"/><text x="%.1f" y="%d" class="ax">%s</text>`,
+			px, px, barY+barH, barY+barH+4, px, barY+barH+15, label)
 	}
 	for _, m := range e.Markers {
 		px := x(m.At)
