@@ -12,18 +12,40 @@ import (
 var htmlTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"dur":      Dur,
-	"rel":      Rel,
-	"worst":    worst,
-	"timeline": timelineSVG,
-	"outages":  outages,
-	"who":      responders,
-	"t0":       func(e Experiment) time.Time { return e.triggerAt() },
-	"upper":    func(v Verdict) string { return strings.ToUpper(string(v)) },
-	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"sub":      func(a, b time.Time) time.Duration { return a.Sub(b) },
+	"dur":       Dur,
+	"worst":     worst,
+	"worstRec":  worstRecovery,
+	"longest":   longest,
+	"recovery":  recovery,
+	"outages":   outageList,
+	"who":       responderText,
+	"markers":   markerList,
+	"env":       envLine,
+	"expected":  expected,
+	"match":     matchText,
+	"name":      orName,
+	"timeline":  timelineSVG,
+	"open":      func(f Flow) bool { _, o := openOutage(f.Stats); return o },
+	"upper":     func(v Verdict) string { return strings.ToUpper(string(v)) },
+	"rfc3339":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"sub":       func(a, b time.Time) time.Duration { return a.Sub(b) },
+	"or":        orUnknown,
+	"deviation": func(x Expectation) bool { return x.Deviates() },
 }).Parse(htmlTemplate))
 
-// HTML renders one self-contained page (inline CSS and SVG, no scripts, no
-// external resources) with a timeline per flow.
-func HTML(w io.Writer, r *Report) error { return page.Execute(w, r) }
+// HTML renders one self-contained page (inline CSS and SVG; no scripts, no
+// external resources): the summary table, and per experiment the expected
+// versus observed table, an SVG timeline per flow (time relative to the
+// first trigger marker, answered/lost bars, marker and recovery lines,
+// responder changes), the flows table and the evidence. Deterministic.
+func HTML(w io.Writer, r *Report) error { return page.Execute(w, normalized(r)) }
+
+// normalized is a shallow copy of r with deprecated fields migrated.
+func normalized(r *Report) *Report {
+	c := *r
+	c.Experiments = append([]Experiment(nil), r.Experiments...)
+	for i := range c.Experiments {
+		c.Experiments[i].migrate()
+	}
+	return &c
+}

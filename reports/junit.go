@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 type junitSuites struct {
@@ -13,13 +14,20 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr,omitempty"`
+	Props     []junitProp `xml:"properties>property,omitempty"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -37,23 +45,36 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit renders one test suite per report and one test case per experiment:
-// fail is a failure, error an error, not-applicable skipped; a finding passes
-// with its observations in system-out.
+// JUnit renders JUnit XML: one test suite per report (the environment as
+// properties) and one test case per experiment. Fail is a <failure> whose
+// message is the reason (the outage summary) and whose text details every
+// flow; error is an <error>; not-applicable is <skipped message=reason>; a
+// finding passes, with its observations in <system-out>.
 func JUnit(w io.Writer, r *Report) error {
-	s := junitSuite{Name: "netchaos " + r.Run.Context, Time: secs(r.Run.Finished.Sub(r.Run.Started).Seconds())}
+	s := junitSuite{Name: "netchaos " + r.Run.Context, Time: secs(r.Run.Finished.Sub(r.Run.Started).Seconds()), Timestamp: stamp(r.Run.Started)}
+	v := r.Environment
+	for _, kv := range [][2]string{{"run", r.Run.ID}, {"tool", r.Run.Tool}, {"provider", v.Provider}, {"kubernetes", v.KubernetesVersion}, {"kube-proxy", v.KubeProxyMode}, {"cni", v.CNI}, {"node-os", v.NodeOS}} {
+		if kv[1] != "" {
+			s.Props = append(s.Props, junitProp{Name: kv[0], Value: kv[1]})
+		}
+	}
 	for _, e := range r.Experiments {
-		c := junitCase{Name: e.Title, Classname: "netchaos." + e.Name, Time: secs(e.Finished.Sub(e.Started).Seconds()), SystemOut: observations(e)}
+		e.migrate()
+		c := junitCase{Name: orName(e), Classname: "netchaos." + e.Name, Time: secs(e.Finished.Sub(e.Started).Seconds())}
 		switch e.Verdict {
 		case Fail:
-			c.Failure = &junitMessage{Message: e.Reason, Text: c.SystemOut}
+			c.Failure = &junitMessage{Message: e.Reason, Text: observations(e)}
 			s.Failures++
 		case Errored:
 			c.Error = &junitMessage{Message: e.Reason}
 			s.Errors++
 		case NotApplicable:
-			c.Skipped = &junitMessage{Message: "not applicable: " + e.Reason}
+			c.Skipped = &junitMessage{Message: e.Reason}
 			s.Skipped++
+		case Finding:
+			c.SystemOut = "finding: " + e.Reason + "\n" + observations(e)
+		default:
+			c.SystemOut = observations(e)
 		}
 		s.Cases = append(s.Cases, c)
 		s.Tests++
@@ -70,26 +91,25 @@ func JUnit(w io.Writer, r *Report) error {
 	return err
 }
 
-func secs(f float64) string { return fmt.Sprintf("%.3f", f) }
+func secs(f float64) string { return fmt.Sprintf("%.3f", max(f, 0)) }
 
-// observations lists each flow's outcome after the trigger and every
-// mismatching cell, one per line.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05")
+}
+
+// observations is a finding's or failure's detail: each flow's longest
+// outage and recovery, and every expectation that was not met.
 func observations(e Experiment) string {
 	var b strings.Builder
 	for _, f := range e.Flows {
-		for _, c := range f.Checks {
-			state := "as expected"
-			if c.Expected == "" {
-				state = "no expectation"
-			} else if !c.Match {
-				state = "FINDING, expected " + c.Expected
-			}
-			fmt.Fprintf(&b, "%s after %s: %s (%s)\n", f.Name, c.Marker, c.Observed, state)
-		}
+		fmt.Fprintf(&b, "%s: sent %d, lost %d, longest outage %s, recovery: %s\n", f.Name, f.Stats.Sent, f.Stats.Lost, longest(e, f), recovery(e, f))
 	}
-	for _, c := range e.Cells {
-		if !c.Match {
-			fmt.Fprintf(&b, "%s: observed %s, expected %s\n", c.Case, c.Observed, c.Expected)
+	for _, x := range e.Expectations {
+		if x.Deviates() {
+			fmt.Fprintf(&b, "%s: observed %s, expected %s\n", x.Case, x.Observed, x.Expected)
 		}
 	}
 	return b.String()

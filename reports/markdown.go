@@ -7,22 +7,26 @@ import (
 	"time"
 )
 
-// Markdown renders the report for people: a summary, then per experiment
-// the trigger, expected versus observed, the flows with their outages and
-// responder changes, and the evidence.
+// Markdown renders the report for people: the environment, a summary table
+// (verdict, longest outage, recovery per experiment), then per experiment
+// the trigger, expected versus observed, the flows with their outages
+// (starts relative to the trigger) and responder changes, and the evidence
+// in collapsed code blocks. Deterministic: it reads no clock.
 func Markdown(w io.Writer, r *Report) error {
 	p := &printer{w: w}
-	env := r.Environment
+	r = normalized(r)
 	p.f("# netchaos resilience report\n\n")
-	p.f("Run `%s` on context `%s`, %s, %s.\n\n", r.Run.ID, r.Run.Context, r.Run.Started.UTC().Format(time.RFC3339), Dur(r.Run.Finished.Sub(r.Run.Started)))
-	p.f("Cluster: %s, Kubernetes %s, kube-proxy %s, CNI %s, %d nodes, %s, kernel %s.\n\n",
-		env.Provider, env.KubernetesVersion, env.KubeProxyMode, env.CNI, env.Nodes, env.NodeOS, env.Kernel)
-	for _, n := range env.Notes {
+	p.f("Run `%s` on context `%s`, started %s, took %s (%s).\n\n", r.Run.ID, r.Run.Context, r.Run.Started.UTC().Format(time.RFC3339), Dur(r.Run.Finished.Sub(r.Run.Started)), orUnknown(r.Run.Tool))
+	p.f("Cluster: %s.\n\n", envLine(r.Environment))
+	for _, n := range r.Environment.Notes {
 		p.f("- %s\n", n)
 	}
-	p.f("## Summary\n\n| Experiment | Verdict | Worst outage after the trigger | Why |\n|---|---|---|---|\n")
+	if len(r.Environment.Notes) > 0 {
+		p.f("\n")
+	}
+	p.f("## Summary\n\n| Experiment | Verdict | Longest outage | Recovery after the trigger | Reason |\n|---|---|---|---|---|\n")
 	for _, e := range r.Experiments {
-		p.f("| %s | **%s** | %s | %s |\n", e.Name, e.Verdict, worst(e), cellText(e.Reason))
+		p.f("| %s | **%s** | %s | %s | %s |\n", cell(e.Name), e.Verdict, cell(worst(e)), cell(worstRecovery(e)), cell(e.Reason))
 	}
 	for _, e := range r.Experiments {
 		p.experiment(e)
@@ -41,139 +45,87 @@ func (p *printer) f(format string, a ...any) {
 	}
 }
 
-// worst describes the longest outage any flow had after the trigger, never
-// printing an open one as a finite number.
-func worst(e Experiment) string {
-	var d time.Duration
-	never := false
-	for _, f := range e.Flows {
-		if len(f.Checks) > 0 && f.Checks[0].Never {
-			never = true
-		}
-		if o := triggerOutage(f); o > d {
-			d = o
-		}
+// cell makes text safe for one Markdown table cell.
+func cell(s string) string {
+	if s == "" {
+		return " "
 	}
-	switch {
-	case len(e.Flows) == 0:
-		return "—"
-	case never:
-		return "never recovered (≥ " + Dur(d) + ")"
-	case d == 0:
-		return "none"
-	}
-	return Dur(d)
-}
-
-func cellText(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
 }
 
-func mark(ok bool) string {
-	if ok {
-		return "✓"
-	}
-	return "✗ finding"
-}
-
 func (p *printer) experiment(e Experiment) {
-	p.f("\n## %s — %s\n\n", e.Title, strings.ToUpper(string(e.Verdict)))
-	p.f("`%s`. Trigger: %s.", e.Name, e.Trigger)
-	if e.Budget > 0 {
-		p.f(" Outage budget: %s.", Dur(e.Budget))
+	p.f("\n## %s — %s\n\n", orName(e), strings.ToUpper(string(e.Verdict)))
+	p.f("`%s`", e.Name)
+	if e.Trigger != "" {
+		p.f(" · Trigger: %s", e.Trigger)
 	}
-	if e.Reason != "" {
-		p.f(" **%s**", e.Reason)
+	if e.Budget > 0 {
+		p.f(" · Outage budget: %s", Dur(e.Budget))
 	}
 	p.f("\n\n")
+	if e.Reason != "" {
+		p.f("**%s**\n\n", e.Reason)
+	}
 	if len(e.Sources) > 0 {
 		p.f("Upstream: %s.\n\n", strings.Join(e.Sources, ", "))
 	}
-	t0 := e.triggerAt()
 	if len(e.Markers) > 0 {
-		var ms []string
-		for _, m := range e.Markers {
-			ms = append(ms, fmt.Sprintf("%s at %s", m.Name, Rel(m.At, t0)))
+		p.f("Markers: %s.\n\n", markerList(e))
+	}
+	if len(e.Expectations) > 0 {
+		p.f("### Expected vs observed\n\n| Case | Expected | Observed | |\n|---|---|---|---|\n")
+		for _, x := range e.Expectations {
+			src := ""
+			if x.Source != "" {
+				src = " (" + x.Source + ")"
+			}
+			p.f("| %s | %s | %s | %s |\n", cell(x.Case), cell(expected(x)+src), cell(x.Observed), matchText(x))
 		}
-		p.f("Timeline: %s.\n\n", strings.Join(ms, "; "))
+		p.f("\n")
 	}
 	if len(e.Flows) > 0 {
-		p.f("### Expected vs observed\n\n| Flow | After | Expected | Observed | |\n|---|---|---|---|---|\n")
-		for _, f := range e.Flows {
-			for _, c := range f.Checks {
-				if c.Expected == "" {
-					continue
-				}
-				p.f("| %s | %s | %s | %s | %s |\n", f.Name, c.Marker, c.Expected, cellText(c.Observed), mark(c.Match))
-			}
-		}
-		p.f("\n### Flows\n\n| Flow | Sent | Answered | Lost | Longest gap | Outages (start relative to the trigger, length) |\n|---|---|---|---|---|---|\n")
+		p.f("### Flows\n\n| Flow | Mode | Sent | Answered | Lost | Longest gap | Recovery after the trigger |\n|---|---|---|---|---|---|---|\n")
 		for _, f := range e.Flows {
 			s := f.Stats
-			p.f("| %s | %d | %d | %d | %s | %s |\n", f.Name, s.Sent, s.Answered, s.Lost, Dur(s.LongestGap), outages(f, t0))
+			p.f("| %s | %s | %d | %d | %d | %s | %s |\n", cell(f.Name), s.Mode, s.Sent, s.Answered, s.Lost, cell(longest(e, f)), cell(recovery(e, f)))
 		}
-		p.f("\nWho answered:\n\n")
+		p.f("\nOutages (start relative to the trigger) and who answered:\n\n")
 		for _, f := range e.Flows {
-			p.f("- %s: %s\n", f.Name, responders(f, t0))
-		}
-	}
-	if len(e.Cells) > 0 {
-		p.f("\n### Matrix: expected vs observed\n\n| Case | Expected | Observed | |\n|---|---|---|---|\n")
-		for _, c := range e.Cells {
-			exp := c.Expected
-			if exp == "" {
-				exp = "—"
+			p.f("- **%s**", f.Name)
+			if f.Description != "" {
+				p.f(" — %s", f.Description)
 			}
-			p.f("| %s | %s | %s | %s |\n", cellText(c.Case), exp, cellText(c.Observed), mark(c.Match))
+			p.f("\n")
+			if o := outageList(e, f); len(o) > 0 {
+				p.f("  - outages: %s\n", strings.Join(o, "; "))
+			} else {
+				p.f("  - outages: none\n")
+			}
+			p.f("  - %s\n", responderText(e, f))
 		}
+		p.f("\n")
 	}
 	if len(e.Evidence) > 0 {
-		p.f("\n### Evidence\n\n")
+		p.f("### Evidence\n\n")
 		for _, ev := range e.Evidence {
-			p.f("<details><summary>%s — %s</summary>\n\n```\n%s\n```\n</details>\n\n", ev.Name, ev.When, strings.TrimRight(ev.Text, "\n"))
+			text := strings.TrimRight(ev.Text, "\n")
+			fence := "```"
+			for strings.Contains(text, fence) {
+				fence += "`"
+			}
+			p.f("<details><summary>%s (%s)</summary>\n\n%s\n%s\n%s\n\n</details>\n\n", htmlEscape(ev.Name), htmlEscape(ev.When), fence, text, fence)
 		}
 	}
 }
 
-func outages(f Flow, t0 time.Time) string {
-	if len(f.Stats.Outages) == 0 {
-		return "none"
+// orName is the experiment's title, else its name.
+func orName(e Experiment) string {
+	if e.Title != "" {
+		return e.Title
 	}
-	var out []string
-	for i, o := range f.Stats.Outages {
-		if i == 6 {
-			out = append(out, fmt.Sprintf("… %d more", len(f.Stats.Outages)-i))
-			break
-		}
-		if o.Open {
-			out = append(out, fmt.Sprintf("%s, still down when the %s window closed", Rel(o.Start, t0), Dur(f.Stats.Window())))
-		} else {
-			out = append(out, fmt.Sprintf("%s, %s", Rel(o.Start, t0), Dur(o.Duration())))
-		}
-	}
-	return strings.Join(out, "; ")
+	return e.Name
 }
 
-func responders(f Flow, t0 time.Time) string {
-	sp := f.Stats.Responders
-	if len(sp) == 0 {
-		return "nobody"
-	}
-	var out []string
-	for i, s := range sp {
-		if i == 8 {
-			out = append(out, fmt.Sprintf("… %d more changes", len(sp)-i))
-			break
-		}
-		who := s.Responder.String()
-		if who == "" {
-			who = "unknown"
-		}
-		src := ""
-		if s.SeenSource != "" {
-			src = ", saw client " + s.SeenSource
-		}
-		out = append(out, fmt.Sprintf("%s%s from %s to %s (%d answers)", who, src, Rel(s.First, t0), Rel(s.Last, t0), s.Answers))
-	}
-	return strings.Join(out, ", then ")
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -7,6 +7,7 @@ package reports
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,13 +22,14 @@ const SchemaVersion = "netchaos.report/v1"
 // Report is one run of the suite against one cluster.
 type Report struct {
 	SchemaVersion string       `json:"schema_version"`
-	Run           Run          `json:"run"`
-	Environment   Environment  `json:"environment"`
+	Run           RunMeta      `json:"run"`
+	Environment   Env          `json:"environment"`
 	Experiments   []Experiment `json:"experiments"`
 }
 
-// Run is the run's metadata.
-type Run struct {
+// RunMeta is the run's metadata: its ID, the tool version that ran it, the
+// kube context it ran against and when.
+type RunMeta struct {
 	ID       string    `json:"id"`
 	Tool     string    `json:"tool"`
 	Context  string    `json:"context"`
@@ -35,8 +37,9 @@ type Run struct {
 	Finished time.Time `json:"finished"`
 }
 
-// Environment is the cluster fingerprint the expectations were chosen by.
-type Environment struct {
+// Env is the cluster fingerprint the expectations were chosen by.
+type Env struct {
+	// Provider is kind, eks, ack or unknown.
 	Provider          string   `json:"provider"`
 	KubernetesVersion string   `json:"kubernetes_version"`
 	KubeProxyMode     string   `json:"kube_proxy_mode"`
@@ -73,20 +76,35 @@ type Experiment struct {
 	Finished time.Time      `json:"finished"`
 	Markers  []probe.Marker `json:"markers,omitempty"`
 	Flows    []Flow         `json:"flows,omitempty"`
-	Cells    []Cell         `json:"cells,omitempty"`
-	Evidence []Evidence     `json:"evidence,omitempty"`
-	Actions  []Action       `json:"actions,omitempty"`
+	// Expectations are expected versus observed, cell by cell: a flow's
+	// outcome after a marker, or a reachability matrix cell.
+	Expectations []Expectation `json:"expectations,omitempty"`
+	Evidence     []Evidence    `json:"evidence,omitempty"`
+	Actions      []Action      `json:"actions,omitempty"`
+	// Cells is the old name of Expectations; Judge and Load move it there.
+	//
+	// Deprecated: set Expectations.
+	Cells []Cell `json:"cells,omitempty"`
 }
 
 // Flow is one probe flow's measurements.
 type Flow struct {
-	Name     string          `json:"name"`
-	Stats    probe.FlowStats `json:"stats"`
-	Checks   []Check         `json:"checks,omitempty"`
-	Timeline Timeline        `json:"timeline"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Stats       probe.FlowStats `json:"stats"`
+	// Timeline is the flow's samples in compact form for drawing; optional
+	// (renderers fall back to Stats.Outages).
+	Timeline Timeline `json:"timeline,omitzero"`
+	// Checks are the flow's expectations after each marker; Judge and Load
+	// move them to the experiment's Expectations.
+	//
+	// Deprecated: set Experiment.Expectations.
+	Checks []Check `json:"checks,omitempty"`
 }
 
 // Check is what a flow did after one marker, against its expectation.
+//
+// Deprecated: use Expectation with Case "<flow> after <marker>".
 type Check struct {
 	Marker   string `json:"marker"`
 	Outcome  string `json:"outcome"`  // no outage, recovers, never recovers, never reached
@@ -98,22 +116,36 @@ type Check struct {
 	Never bool `json:"never,omitempty"`
 }
 
-// Cell is an expected-versus-observed row that is not a flow (a
-// reachability matrix cell).
-type Cell struct {
-	Case     string `json:"case"`
+// Expectation is one expected-versus-observed cell: a flow's outcome after a
+// marker ("worker/pinned after trigger") or a reachability matrix cell
+// ("pod-no-endpoint → LB IP, policy Local").
+type Expectation struct {
+	Case string `json:"case"`
+	// Expected is empty when the environment has no expectation for the case.
 	Expected string `json:"expected,omitempty"`
 	Observed string `json:"observed"`
 	Match    bool   `json:"match"`
-	Source   string `json:"source,omitempty"`
+	// Source is the upstream issue or PR the expectation comes from.
+	Source string `json:"source,omitempty"`
 }
+
+// Deviates reports whether the cell had an expectation that was not met.
+func (x Expectation) Deviates() bool { return x.Expected != "" && !x.Match }
 
 // Evidence is captured state (conntrack entries, NAT rules, ip rules).
 type Evidence struct {
 	Name string `json:"name"`
+	// When is before, during or after (the trigger).
 	When string `json:"when"`
 	Text string `json:"text"`
 }
+
+// When values of Evidence.
+const (
+	Before = "before"
+	During = "during"
+	After  = "after"
+)
 
 // Action is one step the run took.
 type Action struct {
@@ -128,12 +160,37 @@ func Load(path string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ErrSchema is wrapped by Load and Decode when a file is not a report of
+// SchemaVersion.
+var ErrSchema = errors.New("unsupported report schema")
+
+// Decode parses a JSON report and checks its schema version.
+func Decode(b []byte) (*Report, error) {
+	var head struct {
+		SchemaVersion *string `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("not a netchaos report: %v", err)
+	}
+	if head.SchemaVersion == nil {
+		return nil, fmt.Errorf("%w: no schema_version field, want %q: not a netchaos report", ErrSchema, SchemaVersion)
+	}
+	if *head.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%w: schema_version %q, this netchaos reads %q (render it with the netchaos version that wrote it)", ErrSchema, *head.SchemaVersion, SchemaVersion)
+	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a netchaos report: %v", path, err)
+		return nil, fmt.Errorf("not a netchaos report: %v", err)
 	}
-	if r.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %q, this netchaos reads %q", path, r.SchemaVersion, SchemaVersion)
+	for i := range r.Experiments {
+		r.Experiments[i].migrate()
 	}
 	return &r, nil
 }

@@ -7,92 +7,220 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/netchaos/netchaos/experiments/probe"
 )
 
-// SVG geometry of a flow timeline.
+// SVG geometry of a flow timeline (user units; the SVG scales to the page).
 const (
-	svgW, svgLeft, svgRight = 960, 10, 10
-	barY, barH              = 26, 28
-	svgH                    = 96
+	svgW, svgL, svgR = 1200.0, 14.0, 14.0
+	rowMarker        = 13 // marker labels baseline
+	rowRecovery      = 29 // recovery label baseline
+	barTop, barH     = 36, 38
+	axisLabel        = barTop + barH + 16
+	tickTop          = barTop + barH + 22
+	maxTicks         = 12 // more responder changes than this are summarised
 )
 
-// timelineSVG draws one flow: a bar per bucket (green all answered, red all
-// lost, amber mixed), vertical lines at the markers, ticks where the
-// responder changed, and a time axis relative to the trigger.
+// SVG colours, shared with the page's legend.
+const (
+	colAnswered = "#1f9d61"
+	colLost     = "#d93f3f"
+	colMixed    = "#f0b44c"
+	colEmpty    = "#e9edf2"
+	colTrigger  = "#1d4ed8"
+	colMarker   = "#7b3fb0"
+)
+
+// timelineSVG draws one flow: answered/lost bars per timeline bucket (or the
+// outages when the flow has no timeline), a vertical line per marker and at
+// the recovery after the trigger, ticks where the responder changed, and a
+// time axis relative to the trigger.
 func timelineSVG(e Experiment, f Flow) template.HTML {
-	t := f.Timeline
-	t0 := e.triggerAt()
-	n := len(t.Answered)
-	if n == 0 {
+	st, tl := f.Stats, f.Timeline
+	start, end := st.WindowStart, st.WindowEnd
+	if n := len(tl.Answered); n > 0 {
+		if start.IsZero() || tl.Start.Before(start) {
+			start = tl.Start
+		}
+		if te := tl.Start.Add(time.Duration(n) * tl.Bucket); end.IsZero() || te.After(end) {
+			end = te
+		}
+	}
+	if !end.After(start) {
 		return template.HTML(`<p class="muted">no samples</p>`)
 	}
-	start := t.Start
-	end := start.Add(time.Duration(n) * t.Bucket)
+	t0 := e.triggerAt()
 	span := end.Sub(start).Seconds()
-	x := func(at time.Time) float64 {
-		return svgLeft + (svgW-svgLeft-svgRight)*at.Sub(start).Seconds()/span
+	plot := svgW - svgL - svgR
+	x := func(t time.Time) float64 { return svgL + plot*t.Sub(start).Seconds()/span }
+	inside := func(px float64) bool { return px >= svgL-0.5 && px <= svgW-svgR+0.5 }
+
+	changes := len(st.Responders) - 1
+	h := tickTop + 4
+	if changes > 0 {
+		h = tickTop + 32
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" width="100%%" shape-rendering="crispEdges" role="img" aria-label="timeline of %s">`, svgW, svgH, html.EscapeString(f.Name))
-	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#eef0f3"/>`, svgLeft, barY, svgW-svgLeft-svgRight, barH)
-	bw := (svgW - svgLeft - svgRight) / float64(n)
-	for i := 0; i < n; i++ {
-		a, l := t.Answered[i], t.Lost[i]
-		color := ""
-		switch {
-		case a > 0 && l == 0:
-			color = "#2e9e5b"
-		case a == 0 && l > 0:
-			color = "#d64545"
-		case a > 0 && l > 0:
-			color = "#e8a33d"
-		default:
-			continue
+	fmt.Fprintf(&b, `<svg class="tl" viewBox="0 0 %.0f %d" role="img" aria-label="timeline of %s">`, svgW, h, html.EscapeString(f.Name))
+	fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`, svgL, barTop, plot, barH, colEmpty)
+
+	// Bars: runs of equal state merged into one rectangle; lost runs at
+	// least 2 units wide so a short outage stays visible.
+	bar := func(x0, x1 float64, col, title string) {
+		if col == colLost && x1-x0 < 2 {
+			c := (x0 + x1) / 2
+			x0, x1 = c-1, c+1
 		}
-		fmt.Fprintf(&b, `<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"><title>%s: %d answered, %d lost</title></rect>`,
-			svgLeft+float64(i)*bw, barY, math.Max(bw, 0.6), barH, color, Rel(start.Add(time.Duration(i)*t.Bucket), t0), a, l)
+		fmt.Fprintf(&b, `<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"><title>%s</title></rect>`, x0, barTop, math.Max(x1-x0, 0.5), barH, col, html.EscapeString(title))
 	}
-	// Axis ticks every "nice" step, labelled relative to the trigger.
-	step := niceStep(span / 8)
-	first := math.Ceil(start.Sub(t0).Seconds()/step) * step
-	for s := first; s <= end.Sub(t0).Seconds(); s += step {
-		px := x(t0.Add(time.Duration(s * float64(time.Second))))
-		label := fmt.Sprintf("%+gs", s)
-		if math.Abs(s) < step/1e6 {
-			label = "0"
+	if n := len(tl.Answered); n > 0 && len(tl.Lost) == n && tl.Bucket > 0 {
+		state := func(i int) string {
+			a, l := tl.Answered[i], tl.Lost[i]
+			switch {
+			case a > 0 && l == 0:
+				return colAnswered
+			case a == 0 && l > 0:
+				return colLost
+			case a > 0:
+				return colMixed
+			}
+			return ""
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#9aa3ad"/><text x="%.1f" y="%d" class="ax">%s</text>`,
-			px, px, barY+barH, barY+barH+4, px, barY+barH+15, label)
+		for i := 0; i < n; {
+			j, col := i, state(i)
+			a, l := 0, 0
+			for j < n && state(j) == col && (col != colMixed || j == i) {
+				a, l = a+tl.Answered[j], l+tl.Lost[j]
+				j++
+			}
+			if col != "" {
+				from, to := tl.Start.Add(time.Duration(i)*tl.Bucket), tl.Start.Add(time.Duration(j)*tl.Bucket)
+				bar(x(from), x(to), col, fmt.Sprintf("%s to %s: %d answered, %d lost", Rel(from, t0), Rel(to, t0), a, l))
+			}
+			i = j
+		}
+	} else {
+		bar(x(st.WindowStart), x(st.WindowEnd), colAnswered, "answered")
+		for _, o := range st.Outages {
+			bar(x(o.Start), x(o.End), colLost, fmt.Sprintf("%s: %d lost", Rel(o.Start, t0), o.Lost))
+		}
 	}
+
+	// Axis, labelled relative to the trigger.
+	fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#98a2b3"/>`, svgL, svgW-svgR, barTop+barH, barTop+barH)
+	step := niceStep(span / 10)
+	for s := math.Ceil(start.Sub(t0).Seconds()/step) * step; s <= end.Sub(t0).Seconds()+1e-9; s += step {
+		px := x(t0.Add(time.Duration(math.Round(s * 1e9))))
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#98a2b3"/><text x="%.1f" y="%d" font-size="11" fill="#667085" text-anchor="middle">%s</text>`,
+			px, px, barTop+barH, barTop+barH+4, px, axisLabel, tickLabel(s, step))
+	}
+
+	// Markers and the recovery after the trigger.
+	label := func(px float64, y int, col, text string, bold bool) {
+		anchor, dx := "start", 4.0
+		if px > svgW-svgR-220 {
+			anchor, dx = "end", -4
+		}
+		weight := "500"
+		if bold {
+			weight = "650"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="%s" fill="%s" text-anchor="%s">%s</text>`, px+dx, y, weight, col, anchor, html.EscapeString(text))
+	}
+	trig, hasTrig := e.trigger()
 	for _, m := range e.Markers {
 		px := x(m.At)
-		if px < svgLeft || px > svgW-svgRight {
+		if !inside(px) {
 			continue
 		}
-		color := "#1f4fd1"
-		if m.Name != "trigger" {
-			color = "#7a3fd1"
+		col, dash := colMarker, ` stroke-dasharray="5 3"`
+		if hasTrig && m == trig {
+			col, dash = colTrigger, ""
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="10" y2="%d" stroke="%s" stroke-width="2"/><text x="%.1f" y="9" class="mk" fill="%s">%s</text>`,
-			px, px, barY+barH+2, color, px+3, color, html.EscapeString(m.Name))
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, px, px, rowMarker-10, barTop+barH, col, dash)
+		label(px, rowMarker, col, m.Name+" "+Rel(m.At, t0), true)
 	}
-	for i, sp := range f.Stats.Responders {
-		if i == 0 {
-			continue
+	if hasTrig {
+		for _, r := range st.Recoveries {
+			if r.Marker != trig.Name {
+				continue
+			}
+			switch {
+			case r.Never:
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="650" fill="%s" text-anchor="end">%s ▸</text>`, svgW-svgR, rowRecovery, colLost, html.EscapeString(never(e, f)))
+			case r.Outage > 0:
+				px := x(trig.At.Add(r.After))
+				if inside(px) {
+					fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="3 2"/>`, px, px, rowRecovery-10, barTop+barH, colAnswered)
+					label(px, rowRecovery, colAnswered, "recovered "+Rel(trig.At.Add(r.After), t0)+" (outage "+Dur(r.Outage)+")", false)
+				}
+			}
+			break
 		}
-		px := x(sp.First)
-		fmt.Fprintf(&b, `<path d="M%.1f %d l-5 -7 h10 z" fill="#333"><title>%s</title></path><text x="%.1f" y="%d" class="rs">%s</text>`,
-			px, barY+barH+24, html.EscapeString("answers now from "+sp.Responder.String()), px+6, barY+barH+30, html.EscapeString(short(sp.Responder.String())))
+	}
+
+	// Responder changes: a tick and the new responder's name, on two
+	// alternating rows when labels would collide.
+	if changes > 0 && changes <= maxTicks {
+		var rowEnd [2]float64
+		for i, sp := range st.Responders[1:] {
+			px := x(sp.First)
+			if !inside(px) {
+				continue
+			}
+			text := "→ " + responderLabel(sp, st.Responders[i].SeenSource)
+			w := 6.3 * float64(len([]rune(text)))
+			anchor, x0 := "start", px-3
+			if px+w > svgW-svgR {
+				anchor, x0 = "end", px-w
+			}
+			row := 0
+			if x0 < rowEnd[0] {
+				row = 1
+			}
+			rowEnd[row] = x0 + w + 8
+			y := tickTop + 10 + 13*row
+			fmt.Fprintf(&b, `<path d="M%.1f %d l-4 7 h8 z" fill="#344054"/><text x="%.1f" y="%d" font-size="11" fill="#344054" text-anchor="%s">%s<title>%s</title></text>`,
+				px, barTop+barH+1, px+map[string]float64{"start": -3, "end": 3}[anchor], y, anchor, html.EscapeString(text), html.EscapeString("from "+Rel(sp.First, t0)+": "+sp.Responder.String()))
+		}
+	} else if changes > maxTicks {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" fill="#344054">responders alternated: %d changes (see below)</text>`, svgL, tickTop+10, changes)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
-func short(s string) string {
-	if len(s) > 40 {
-		return s[:37] + "…"
+// responderLabel is a short name for a responder span, with the client's
+// address as the responder saw it when that changed from prevSeen.
+func responderLabel(sp probe.ResponderSpan, prevSeen string) string {
+	s := sp.Responder.String()
+	if s == "" {
+		s = "unidentified"
+	}
+	if sp.SeenSource != "" && sp.SeenSource != prevSeen {
+		s += ", client seen as " + sp.SeenSource
+	}
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:59]) + "…"
 	}
 	return s
+}
+
+// tickLabel formats an axis tick in seconds relative to the trigger.
+func tickLabel(s, step float64) string {
+	if math.Abs(s) < step/1e6 {
+		return "0"
+	}
+	prec := 0
+	if step < 1 {
+		prec = int(math.Ceil(-math.Log10(step)))
+	}
+	v := fmt.Sprintf("%.*f s", prec, math.Abs(s))
+	if s < 0 {
+		return "−" + v
+	}
+	return "+" + v
 }
 
 // niceStep rounds a raw step in seconds to 1, 2 or 5 times a power of ten.

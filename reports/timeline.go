@@ -16,8 +16,8 @@ type Timeline struct {
 }
 
 // MaxBuckets bounds a timeline: a 10-minute run at 100 probes/s is 60,000
-// samples, 600 buckets of 1 s... and never more than this many.
-const MaxBuckets = 1200
+// samples: 1200 buckets of 500 ms, and never more than MaxBuckets.
+const MaxBuckets = 2000
 
 // Bucketize builds the timeline of samples from start to end, with buckets
 // of at least min width (the probe interval, so no bucket is empty by
