@@ -38,7 +38,8 @@ type Delta struct {
 // expectation's observed cell (by case), and each flow's longest outage (by
 // flow name). A longest outage counts as changed when it opened or closed,
 // or moved by more than 10 % and more than 50 ms (probe jitter is not a
-// change). Pure.
+// change). Verdicts and longest outages are ranked better or worse;
+// observed cells are not (leaving the expected table can be good news). Pure.
 func Diff(a, b *Report) Delta {
 	d := Delta{Before: a.Environment, After: b.Environment}
 	prev := map[string]Experiment{}
@@ -117,14 +118,10 @@ func (d *Delta) expectations(exp string, a, b []Expectation) {
 			d.Same++
 			continue
 		}
-		dir := ""
-		switch {
-		case p.Deviates() && !x.Deviates():
-			dir = Better
-		case !p.Deviates() && x.Deviates():
-			dir = Worse
-		}
-		d.add(exp, x.Case, cellText(p), cellText(x), dir)
+		// Not ranked: a cell leaving the expected table can be good news
+		// (a blackhole fixed by the upgrade); the verdict and the outage
+		// lengths carry better and worse.
+		d.add(exp, x.Case, cellText(p), cellText(x), "")
 	}
 	for _, x := range a {
 		if _, ok := old[x.Case]; ok {
