@@ -76,8 +76,10 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("HTML contains %q: it must be self-contained", bad)
 		}
 	}
-	if n := strings.Count(h, "<svg"); n != 4 {
-		t.Errorf("want one SVG timeline per flow (4), got %d", n)
+	// One timeline per flow (4), plus a zoom for the two flows whose
+	// outages are too short to see at full scale.
+	if n := strings.Count(h, "<svg"); n != 6 {
+		t.Errorf("want 4 flow timelines and 2 zooms, got %d SVGs", n)
 	}
 	if len(h) > 200_000 {
 		t.Errorf("page is %d bytes: timelines are not compact", len(h))

@@ -36,6 +36,10 @@ const (
 // outages when the flow has no timeline), a vertical line per marker and at
 // the recovery after the trigger, ticks where the responder changed, and a
 // time axis relative to the trigger.
+//
+// When the outages after the trigger are too short to see at that scale (a
+// 120 ms outage in a 60 s window is 2 pixels), a second, zoomed timeline
+// follows, drawn from the exact outage edges.
 func timelineSVG(e Experiment, f Flow) template.HTML {
 	st, tl := f.Stats, f.Timeline
 	start, end := st.WindowStart, st.WindowEnd
@@ -50,6 +54,53 @@ func timelineSVG(e Experiment, f Flow) template.HTML {
 	if !end.After(start) {
 		return template.HTML(`<p class="muted">no samples</p>`)
 	}
+	out := drawTimeline(e, f, start, end, true)
+	if zs, ze, ok := zoom(e, f, start, end); ok {
+		out += `<p class="zoom">zoom: ` + template.HTML(html.EscapeString(Rel(zs, e.triggerAt())+" to "+Rel(ze, e.triggerAt()))) + `</p>` + drawTimeline(e, f, zs, ze, false)
+	}
+	return out
+}
+
+// zoom picks the range around the outages after the trigger when they are
+// all closed and shorter than 2 % of the window: from half a second (or
+// their length) before the first to as long after the last.
+func zoom(e Experiment, f Flow, start, end time.Time) (time.Time, time.Time, bool) {
+	t0 := e.triggerAt()
+	var first, last time.Time
+	for _, o := range f.Stats.Outages {
+		if o.End.Before(t0) {
+			continue
+		}
+		if o.Open {
+			return first, last, false
+		}
+		if first.IsZero() {
+			first = o.Start
+		}
+		last = o.End
+	}
+	if first.IsZero() || last.Sub(first)*50 > end.Sub(start) {
+		return first, last, false
+	}
+	pad := max(500*time.Millisecond, last.Sub(first))
+	zs, ze := first.Add(-pad), last.Add(pad)
+	if t0.After(start) && t0.Before(zs) && first.Sub(t0) < 4*pad {
+		zs = t0.Add(-pad / 2) // keep the trigger in view when it is close
+	}
+	if zs.Before(start) {
+		zs = start
+	}
+	if ze.After(end) {
+		ze = end
+	}
+	return zs, ze, true
+}
+
+// drawTimeline draws one flow's timeline from start to end: from the
+// timeline buckets when buckets is set and the flow has them, else from the
+// exact outage edges.
+func drawTimeline(e Experiment, f Flow, start, end time.Time, buckets bool) template.HTML {
+	st, tl := f.Stats, f.Timeline
 	t0 := e.triggerAt()
 	span := end.Sub(start).Seconds()
 	plot := svgW - svgL - svgR
@@ -74,7 +125,16 @@ func timelineSVG(e Experiment, f Flow) template.HTML {
 		}
 		fmt.Fprintf(&b, `<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"><title>%s</title></rect>`, x0, barTop, math.Max(x1-x0, 0.5), barH, col, html.EscapeString(title))
 	}
-	if n := len(tl.Answered); n > 0 && len(tl.Lost) == n && tl.Bucket > 0 {
+	clip := func(t time.Time) time.Time {
+		if t.Before(start) {
+			return start
+		}
+		if t.After(end) {
+			return end
+		}
+		return t
+	}
+	if n := len(tl.Answered); buckets && n > 0 && len(tl.Lost) == n && tl.Bucket > 0 {
 		state := func(i int) string {
 			a, l := tl.Answered[i], tl.Lost[i]
 			switch {
@@ -101,9 +161,12 @@ func timelineSVG(e Experiment, f Flow) template.HTML {
 			i = j
 		}
 	} else {
-		bar(x(st.WindowStart), x(st.WindowEnd), colAnswered, "answered")
+		bar(x(clip(st.WindowStart)), x(clip(st.WindowEnd)), colAnswered, "answered")
 		for _, o := range st.Outages {
-			bar(x(o.Start), x(o.End), colLost, fmt.Sprintf("%s: %d lost", Rel(o.Start, t0), o.Lost))
+			if o.End.Before(start) || o.Start.After(end) {
+				continue
+			}
+			bar(x(clip(o.Start)), x(clip(o.End)), colLost, fmt.Sprintf("%s: %d lost", Rel(o.Start, t0), o.Lost))
 		}
 	}
 
