@@ -123,6 +123,9 @@ func TestHTMLScreenshot(t *testing.T) {
 	png := filepath.Join(dir, "report.png")
 	if out := os.Getenv("NETCHAOS_SCREENSHOT_OUT"); out != "" {
 		png, _ = filepath.Abs(out)
+		if err := os.MkdirAll(filepath.Dir(png), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",

@@ -1,13 +1,31 @@
-# make report-screenshot [HTML=_out/report/report.html] [PNG=_out/report/report.png]
-# Renders a report page in headless Chromium (installed from Debian when missing) to look at it.
+# Included from the top-level Makefile.
+#
+#   make report-screenshot [HTML=_out/report/report.html] [PNG=<html without .html>.png] [HEIGHT=2400]
+#     renders a report page in headless Chromium, to look at it.
+#   make report-screenshot-test [PNG=_out/report/fixture.png]
+#     renders the reports package's synthetic fixture and checks the PNG is
+#     not trivial (TestHTMLScreenshot).
+#
+# Chromium is installed from Debian when missing (needs root).
+REPORT_DIR ?= $(CURDIR)/_out/report
 HTML ?= $(REPORT_DIR)/report.html
 PNG ?= $(basename $(HTML)).png
-.PHONY: report-screenshot
-report-screenshot:
+HEIGHT ?= 2400
+CHROMIUM_FLAGS = --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars
+
+.PHONY: report-screenshot report-screenshot-test chromium
+chromium:
 	@command -v chromium >/dev/null || { echo "[screenshot] installing chromium"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
-	@test -f $(HTML) || { echo "report-screenshot: $(HTML) does not exist" >&2; exit 2; }
-	@d=$$(mktemp -d); chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-	  --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-	  --user-data-dir=$$d --window-size=1400,$${HEIGHT:-2400} --screenshot=$(abspath $(PNG)) file://$(abspath $(HTML)) 2>/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
+report-screenshot: chromium
+	@test -f $(HTML) || { echo "report-screenshot: $(HTML) does not exist (HTML=...)" >&2; exit 2; }
+	@d=$$(mktemp -d); chromium $(CHROMIUM_FLAGS) --user-data-dir=$$d --window-size=1400,$(HEIGHT) \
+	  --screenshot=$(abspath $(PNG)) file://$(abspath $(HTML)) >/dev/null 2>&1; \
 	  rc=$$?; rm -rf $$d; test $$rc = 0 && test -s $(PNG) && echo "screenshot: $(PNG)"
+
+report-screenshot-test: chromium
+	NETCHAOS_SCREENSHOT=1 NETCHAOS_SCREENSHOT_OUT=$(abspath $(if $(filter command line,$(origin PNG)),$(PNG),$(REPORT_DIR)/fixture.png)) \
+	  go test -count=1 -run TestHTMLScreenshot -v ./reports
