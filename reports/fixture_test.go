@@ -92,7 +92,7 @@ func fixture() *Report {
 		},
 	}
 	Judge(&t1)
-	m2 := []probe.Marker{{Name: "trigger", At: t0}, {Name: "service re-created", At: t0.Add(2 * time.Second)}}
+	m2 := []probe.Marker{{Name: "trigger", At: t0}, {Name: "service re-created", At: t0.Add(1500 * time.Millisecond)}, {Name: "calico conntrack remove", At: t0.Add(10300 * time.Millisecond)}}
 	t2 := Experiment{
 		Name: "udp-lb-recreate", Title: "T2 · UDP LoadBalancer Service deleted and re-created",
 		Trigger: "delete and re-create Service snmp-trap (type LoadBalancer, UDP 162)", Sources: []string{"projectcalico/calico#9967"},

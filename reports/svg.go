@@ -5,6 +5,7 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -175,35 +176,41 @@ func drawTimeline(e Experiment, f Flow, start, end time.Time, buckets bool) temp
 	step := niceStep(span / 10)
 	for s := math.Ceil(start.Sub(t0).Seconds()/step) * step; s <= end.Sub(t0).Seconds()+1e-9; s += step {
 		px := x(t0.Add(time.Duration(math.Round(s * 1e9))))
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#98a2b3"/><text x="%.1f" y="%d" font-size="11" fill="#667085" text-anchor="middle">%s</text>`,
-			px, px, barTop+barH, barTop+barH+4, px, axisLabel, tickLabel(s, step))
+		anchor := "middle"
+		switch {
+		case px < svgL+20:
+			anchor = "start"
+		case px > svgW-svgR-20:
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#98a2b3"/><text x="%.1f" y="%d" font-size="11" fill="#667085" text-anchor="%s">%s</text>`,
+			px, px, barTop+barH, barTop+barH+4, px, axisLabel, anchor, tickLabel(s, step))
 	}
 
 	// Markers and the recovery after the trigger.
-	label := func(px float64, y int, col, text string, bold bool) {
-		anchor, dx := "start", 4.0
-		if px > svgW-svgR-220 {
-			anchor, dx = "end", -4
-		}
-		weight := "500"
-		if bold {
-			weight = "650"
-		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="%s" fill="%s" text-anchor="%s">%s</text>`, px+dx, y, weight, col, anchor, html.EscapeString(text))
+	// Vertical lines with labels on two rows above the bars, each label on
+	// the first row where it does not run into the previous one.
+	type mark struct {
+		px       float64
+		col      string
+		dash     string
+		text     string
+		weight   string
+		width    float64
+		rightEnd bool
 	}
+	var marks []mark
 	trig, hasTrig := e.trigger()
 	for _, m := range e.Markers {
-		px := x(m.At)
-		if !inside(px) {
-			continue
+		if px := x(m.At); inside(px) {
+			mk := mark{px: px, col: colMarker, dash: ` stroke-dasharray="5 3"`, text: m.Name + " " + Rel(m.At, t0), weight: "650"}
+			if hasTrig && m == trig {
+				mk.col, mk.dash = colTrigger, ""
+			}
+			marks = append(marks, mk)
 		}
-		col, dash := colMarker, ` stroke-dasharray="5 3"`
-		if hasTrig && m == trig {
-			col, dash = colTrigger, ""
-		}
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, px, px, rowMarker-10, barTop+barH, col, dash)
-		label(px, rowMarker, col, m.Name+" "+Rel(m.At, t0), true)
 	}
+	var rowEnd [2]float64
 	if hasTrig {
 		for _, r := range st.Recoveries {
 			if r.Marker != trig.Name {
@@ -211,16 +218,42 @@ func drawTimeline(e Experiment, f Flow, start, end time.Time, buckets bool) temp
 			}
 			switch {
 			case r.Never:
-				fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="650" fill="%s" text-anchor="end">%s ▸</text>`, svgW-svgR, rowRecovery, colLost, html.EscapeString(never(e, f)))
+				text := never(e, f) + " ▸"
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="650" fill="%s" text-anchor="end">%s</text>`, svgW-svgR, rowRecovery, colLost, html.EscapeString(text))
+				rowEnd[1] = -(svgW - svgR - 7*float64(len([]rune(text))))
 			case r.Outage > 0:
-				px := x(trig.At.Add(r.After))
-				if inside(px) {
-					fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="3 2"/>`, px, px, rowRecovery-10, barTop+barH, colAnswered)
-					label(px, rowRecovery, colAnswered, "recovered "+Rel(trig.At.Add(r.After), t0)+" (outage "+Dur(r.Outage)+")", false)
+				at := trig.At.Add(r.After)
+				if px := x(at); inside(px) {
+					marks = append(marks, mark{px: px, col: colAnswered, dash: ` stroke-dasharray="3 2"`, text: "recovered " + Rel(at, t0) + " (outage " + Dur(r.Outage) + ")", weight: "500"})
 				}
 			}
 			break
 		}
+	}
+	sort.SliceStable(marks, func(i, j int) bool { return marks[i].px < marks[j].px })
+	// A negative rowEnd[1] is the left edge of the right-aligned "never"
+	// label: labels on row 1 must end before it.
+	neverLeft := svgW
+	if rowEnd[1] < 0 {
+		neverLeft, rowEnd[1] = -rowEnd[1], 0
+	}
+	for _, m := range marks {
+		m.width = 6.9 * float64(len([]rune(m.text)))
+		x0, x1, anchor, tx := m.px, m.px+4+m.width, "start", m.px+4
+		if x1 > svgW-svgR {
+			x0, x1, anchor, tx = m.px-4-m.width, m.px, "end", m.px-4
+		}
+		row := 0
+		if x0 < rowEnd[0] {
+			row = 1
+			if x0 < rowEnd[1] || x1 > neverLeft {
+				row = 0 // both taken: overlap on the first row rather than hide
+			}
+		}
+		rowEnd[row] = x1 + 10
+		y := []int{rowMarker, rowRecovery}[row]
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, m.px, m.px, y-10, barTop+barH, m.col, m.dash)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" font-weight="%s" fill="%s" text-anchor="%s">%s</text>`, tx, y, m.weight, m.col, anchor, html.EscapeString(m.text))
 	}
 
 	// Responder changes: a tick and the new responder's name, on two

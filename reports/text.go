@@ -134,9 +134,9 @@ func outageList(e Experiment, f Flow) []string {
 			break
 		}
 		if o.Open {
-			out = append(out, fmt.Sprintf("from %s, %s (%d lost%s)", Rel(o.Start, t0), never(e, f), o.Lost, results(o)))
+			out = append(out, fmt.Sprintf("from %s: %s (%d lost%s)", Rel(o.Start, t0), never(e, f), o.Lost, results(o)))
 		} else {
-			out = append(out, fmt.Sprintf("%s for %s (%d lost%s)", Rel(o.Start, t0), Dur(o.Duration()), o.Lost, results(o)))
+			out = append(out, fmt.Sprintf("at %s for %s (%d lost%s)", Rel(o.Start, t0), Dur(o.Duration()), o.Lost, results(o)))
 		}
 	}
 	return out
