@@ -37,12 +37,16 @@ type junitCase struct {
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
 	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 // JUnit renders JUnit XML: one test suite per report (the environment as
@@ -72,9 +76,11 @@ func JUnit(w io.Writer, r *Report) error {
 			c.Skipped = &junitMessage{Message: e.Reason}
 			s.Skipped++
 		case Finding:
-			c.SystemOut = "finding: " + e.Reason + "\n" + observations(e)
+			c.SystemOut = &junitText{"finding: " + e.Reason + "\n" + observations(e)}
 		default:
-			c.SystemOut = observations(e)
+			if o := observations(e); o != "" {
+				c.SystemOut = &junitText{o}
+			}
 		}
 		s.Cases = append(s.Cases, c)
 		s.Tests++
@@ -105,6 +111,10 @@ func stamp(t time.Time) string {
 func observations(e Experiment) string {
 	var b strings.Builder
 	for _, f := range e.Flows {
+		if _, open := openOutage(f.Stats); open {
+			fmt.Fprintf(&b, "%s: sent %d, lost %d, %s\n", f.Name, f.Stats.Sent, f.Stats.Lost, never(e, f))
+			continue
+		}
 		fmt.Fprintf(&b, "%s: sent %d, lost %d, longest outage %s, recovery: %s\n", f.Name, f.Stats.Sent, f.Stats.Lost, longest(e, f), recovery(e, f))
 	}
 	for _, x := range e.Expectations {
