@@ -184,6 +184,8 @@ func TestDecodeSchema(t *testing.T) {
 		{`{"schema_version":"netchaos.report/v0"}`, `schema_version "netchaos.report/v0", this netchaos reads "netchaos.report/v1"`},
 		{`{"run":{}}`, "no schema_version field"},
 		{`[1,2]`, "not a netchaos report"},
+		{`{"schema_version":"netchaos.report/v1","experiments":[{"name":"x","verdict":"maybe"}]}`, `verdict "maybe" is not one of`},
+		{`{"schema_version":"netchaos.report/v1","experiments":[{"verdict":"pass"}]}`, "has no name"},
 	} {
 		_, err := Decode([]byte(tc.json))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -192,6 +194,9 @@ func TestDecodeSchema(t *testing.T) {
 	}
 	if _, err := Decode([]byte(`{"schema_version":"v9"}`)); !errors.Is(err, ErrSchema) {
 		t.Errorf("want ErrSchema, got %v", err)
+	}
+	if err := (&Report{}).Write(filepath.Join(t.TempDir(), "r.json")); !errors.Is(err, ErrSchema) {
+		t.Errorf("Write of a report without schema_version: %v", err)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("Load of a missing file succeeded")

@@ -2,7 +2,18 @@
 // (environment, and per experiment its verdict, outages, expected versus
 // observed outcomes and evidence) and its renderers — Markdown, JUnit XML and
 // one self-contained HTML page with an SVG timeline per flow. Renderers are
-// pure: they never reach back into a cluster.
+// pure and deterministic: they never reach back into a cluster or read the
+// clock.
+//
+// Verdicts (see Assess): a flow still down when its window closed, or an
+// outage longer than the experiment's budget, fails; a deviation from the
+// expected table within budget is a finding; ExitCode gates on fail and
+// error only.
+//
+// Time offsets in every rendering are relative to the experiment's first
+// trigger marker; durations have millisecond precision ("12 ms", "1.234 s");
+// an open outage is always "never recovered within the <window> window",
+// never a finite length.
 package reports
 
 import (
@@ -39,7 +50,7 @@ type RunMeta struct {
 
 // Env is the cluster fingerprint the expectations were chosen by.
 type Env struct {
-	// Provider is kind, eks, ack or unknown.
+	// Provider is one of the Provider* constants.
 	Provider          string   `json:"provider"`
 	KubernetesVersion string   `json:"kubernetes_version"`
 	KubeProxyMode     string   `json:"kube_proxy_mode"`
@@ -49,6 +60,14 @@ type Env struct {
 	Nodes             int      `json:"nodes"`
 	Notes             []string `json:"notes,omitempty"`
 }
+
+// Providers a cluster can be detected as.
+const (
+	ProviderKind    = "kind"
+	ProviderEKS     = "eks"
+	ProviderACK     = "ack"
+	ProviderUnknown = "unknown"
+)
 
 // Verdict of one experiment.
 type Verdict string
@@ -192,11 +211,37 @@ func Decode(b []byte) (*Report, error) {
 	for i := range r.Experiments {
 		r.Experiments[i].migrate()
 	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 
+// Validate checks the schema version and that every experiment has a name
+// and a known verdict.
+func (r *Report) Validate() error {
+	if r.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("%w: schema_version %q, want %q", ErrSchema, r.SchemaVersion, SchemaVersion)
+	}
+	for i, e := range r.Experiments {
+		if e.Name == "" {
+			return fmt.Errorf("experiment %d has no name", i)
+		}
+		switch e.Verdict {
+		case Pass, Fail, Finding, NotApplicable, Errored:
+		default:
+			return fmt.Errorf("experiment %s: verdict %q is not one of pass, fail, finding, not-applicable, error (call Judge)", e.Name, e.Verdict)
+		}
+	}
+	return nil
+}
+
 // Write writes the report as indented JSON.
+// It refuses a report that does not Validate.
 func (r *Report) Write(path string) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
