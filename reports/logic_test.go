@@ -276,3 +276,30 @@ func TestDiffIgnoresJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestResponderText(t *testing.T) {
+	a := probe.Identity{Pod: "a", IP: "10.0.0.1", Node: "n1"}
+	b := probe.Identity{Pod: "b", IP: "10.0.0.2", Node: "n2"}
+	span := func(id probe.Identity, from, to time.Duration, seen string) probe.ResponderSpan {
+		return probe.ResponderSpan{Responder: id, SeenSource: seen, First: t0.Add(from), Last: t0.Add(to), Answers: 1}
+	}
+	var alternating []probe.ResponderSpan
+	for i := 0; i < 20; i++ {
+		alternating = append(alternating, span([]probe.Identity{a, b}[i%2], time.Duration(i)*time.Second, time.Duration(i)*time.Second, "10.0.0.9"))
+	}
+	e := Experiment{Markers: []probe.Marker{{Name: "trigger", At: t0}}}
+	for _, tc := range []struct {
+		spans []probe.ResponderSpan
+		want  string
+	}{
+		{nil, "no answers at all"},
+		{[]probe.ResponderSpan{span(a, -time.Second, time.Minute, "10.0.0.9")}, "all 1 answers came from a (10.0.0.1) on n1 (client seen as 10.0.0.9)"},
+		{[]probe.ResponderSpan{span(a, -time.Second, 41200*time.Millisecond, "10.0.0.9"), span(b, 43*time.Second, time.Minute, "172.18.0.2")},
+			"answers came from a (10.0.0.1) on n1 (client seen as 10.0.0.9) until +41.200 s, then from b (10.0.0.2) on n2 (client seen as 172.18.0.2) from +43.000 s"},
+		{alternating, "answers alternated between 2 responders (19 changes): a (10.0.0.1) on n1 (10), b (10.0.0.2) on n2 (10); client seen as 10.0.0.9"},
+	} {
+		if got := responderText(e, Flow{Stats: probe.FlowStats{Responders: tc.spans}}); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
+}

@@ -182,21 +182,33 @@ func responderText(e Experiment, f Flow) string {
 	}
 	if len(sp) > maxTicks {
 		// Load balanced: answers alternate; count them per responder.
-		count := map[string]int{}
-		var order []string
+		count, seenAs := map[string]int{}, map[string]bool{}
+		var order, sources []string
 		for _, s := range sp {
-			k := who(s)
+			k := s.Responder.String()
+			if s.Responder.Node != "" {
+				k += " on " + s.Responder.Node
+			}
 			if _, ok := count[k]; !ok {
 				order = append(order, k)
 			}
 			count[k] += s.Answers
+			if s.SeenSource != "" && !seenAs[s.SeenSource] {
+				seenAs[s.SeenSource] = true
+				sources = append(sources, s.SeenSource)
+			}
 		}
 		sort.Strings(order)
+		sort.Strings(sources)
 		var parts []string
 		for _, k := range order {
 			parts = append(parts, fmt.Sprintf("%s (%d)", k, count[k]))
 		}
-		return fmt.Sprintf("answers alternated between %d responders (%d changes): %s", len(order), len(sp)-1, strings.Join(parts, ", "))
+		seenText := ""
+		if len(sources) > 0 {
+			seenText = "; client seen as " + strings.Join(sources, ", ")
+		}
+		return fmt.Sprintf("answers alternated between %d responders (%d changes): %s%s", len(order), len(sp)-1, strings.Join(parts, ", "), seenText)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "answers came from %s until %s", who(sp[0]), Rel(sp[0].Last, t0))
