@@ -127,13 +127,13 @@ func (x *Restart) arm(ctx context.Context, r *experiments.Run) error {
 	active, _ := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "systemctl is-active systemd-networkd || true")
 	script := restoreScript(strings.TrimSpace(active) == "active")
 	cmd := fmt.Sprintf(`set -e
+systemctl stop netchaos-t3-restore.timer 2>/dev/null || true
 ip rule show > /run/netchaos-t3-rules.before
 ip route show table all | grep -vE '^(local|broadcast) |table local' > /run/netchaos-t3-routes.before
 cat > %[1]s <<'SCRIPT'
 %[2]s
 SCRIPT
-chmod +x %[1]s
-systemd-run --unit netchaos-t3-restore --on-active=%[3]d --timer-property=AccuracySec=1s %[1]s >/dev/null`, restore, script, int(Deadline.Seconds()))
+systemd-run --unit netchaos-t3-restore --on-active=%[3]d --timer-property=AccuracySec=1s /bin/sh %[1]s >/dev/null`, restore, script, int(Deadline.Seconds()))
 	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", cmd); err != nil {
 		return fmt.Errorf("arm restore on %s: %w", x.node.Name, err)
 	}
@@ -165,7 +165,7 @@ while IFS= read -r line; do
   grep -qxF "$line" /run/netchaos-t3-routes.now || ip route replace $line || true
 done < /run/netchaos-t3-routes.before
 systemctl stop netchaos-t3-restore.timer 2>/dev/null || true
-rm -f /run/netchaos-t3-*.now
+rm -f /run/netchaos-t3-*
 `, eniTable, vpcAddr, dropIn, stop)
 }
 
@@ -257,7 +257,8 @@ func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
 		return nil
 	}
 	var errs []error
-	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "[ ! -x "+restore+" ] || "+restore); err != nil {
+	// /run is mounted noexec on nodes: test for the file and run it with sh.
+	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "[ ! -f "+restore+" ] || sh "+restore); err != nil {
 		errs = append(errs, fmt.Errorf("restore %s: %w", x.node.Name, err))
 	}
 	if x.peer.Name != "" {
