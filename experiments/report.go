@@ -15,8 +15,8 @@ func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 	c := e.Cluster
 	r := &reports.Report{
 		SchemaVersion: reports.SchemaVersion,
-		Run:           reports.Run{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
-		Environment: reports.Environment{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
+		Run:           reports.RunMeta{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
+		Environment: reports.Env{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
 			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: len(c.Nodes), Notes: c.Notes},
 	}
 	for i, res := range results {
@@ -41,20 +41,18 @@ func reportOf(res Result) reports.Experiment {
 		x.Verdict, x.Reason = reports.Errored, res.Err.Error()
 	}
 	for _, f := range res.Flows {
-		rf := reports.Flow{Name: f.Name, Stats: f.Stats,
-			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)}
+		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Stats: f.Stats,
+			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)})
 		for _, c := range f.Checks {
-			rc := reports.Check{Marker: c.Marker, Outcome: string(c.Observed.Outcome), Observed: c.Observed.String(),
-				Match: c.Match, Never: c.Observed.Outcome == Never}
+			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match}
 			if c.Expect != nil {
 				rc.Expected, rc.Source = c.Expect.Want(), c.Expect.Source
 			}
-			rf.Checks = append(rf.Checks, rc)
+			x.Expectations = append(x.Expectations, rc)
 		}
-		x.Flows = append(x.Flows, rf)
 	}
 	for _, c := range res.Cells {
-		x.Cells = append(x.Cells, reports.Cell(c))
+		x.Expectations = append(x.Expectations, reports.Expectation(c))
 	}
 	for _, ev := range res.Evidence {
 		x.Evidence = append(x.Evidence, reports.Evidence(ev))

@@ -44,11 +44,9 @@ func Diff(a, b *Report) Delta {
 	d := Delta{Before: a.Environment, After: b.Environment}
 	prev := map[string]Experiment{}
 	for _, e := range a.Experiments {
-		e.migrate()
 		prev[e.Name] = e
 	}
 	for _, e := range b.Experiments {
-		e.migrate()
 		p, ok := prev[e.Name]
 		if !ok {
 			d.add(e.Name, "experiment", "not run", string(e.Verdict), "")

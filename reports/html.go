@@ -38,14 +38,4 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 // versus observed table, an SVG timeline per flow (time relative to the
 // first trigger marker, answered/lost bars, marker and recovery lines,
 // responder changes), the flows table and the evidence. Deterministic.
-func HTML(w io.Writer, r *Report) error { return page.Execute(w, normalized(r)) }
-
-// normalized is a shallow copy of r with deprecated fields migrated.
-func normalized(r *Report) *Report {
-	c := *r
-	c.Experiments = append([]Experiment(nil), r.Experiments...)
-	for i := range c.Experiments {
-		c.Experiments[i].migrate()
-	}
-	return &c
-}
+func HTML(w io.Writer, r *Report) error { return page.Execute(w, r) }

@@ -63,7 +63,6 @@ func JUnit(w io.Writer, r *Report) error {
 		}
 	}
 	for _, e := range r.Experiments {
-		e.migrate()
 		c := junitCase{Name: orName(e), Classname: "netchaos." + e.Name, Time: secs(e.Finished.Sub(e.Started).Seconds())}
 		switch e.Verdict {
 		case Fail:

@@ -59,21 +59,6 @@ func TestJudgeKeepsNotApplicableAndError(t *testing.T) {
 	}
 }
 
-func TestJudgeMigratesDeprecatedFields(t *testing.T) {
-	flows := []Flow{{Name: "f", Checks: []Check{{Marker: "trigger", Expected: "recovers", Observed: "never", Match: false}}}}
-	e := Experiment{Flows: flows, Cells: []Cell{{Case: "m", Expected: "refused", Observed: "refused", Match: true}}}
-	Judge(&e)
-	if len(e.Expectations) != 2 || e.Expectations[0].Case != "f after trigger" || e.Cells != nil || e.Flows[0].Checks != nil {
-		t.Fatalf("not migrated: %+v", e)
-	}
-	if e.Verdict != Finding {
-		t.Errorf("verdict %s, want finding", e.Verdict)
-	}
-	if flows[0].Checks == nil {
-		t.Error("migration wrote through to the caller's flows")
-	}
-}
-
 func TestExitCode(t *testing.T) {
 	for _, tc := range []struct {
 		verdicts []Verdict

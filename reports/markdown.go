@@ -14,7 +14,6 @@ import (
 // in collapsed code blocks. Deterministic: it reads no clock.
 func Markdown(w io.Writer, r *Report) error {
 	p := &printer{w: w}
-	r = normalized(r)
 	p.f("# netchaos resilience report\n\n")
 	p.f("Run `%s` on context `%s`, started %s, took %s (%s).\n\n", r.Run.ID, r.Run.Context, r.Run.Started.UTC().Format(time.RFC3339), Dur(r.Run.Finished.Sub(r.Run.Started)), orUnknown(r.Run.Tool))
 	p.f("Cluster: %s.\n\n", envLine(r.Environment))

@@ -100,10 +100,6 @@ type Experiment struct {
 	Expectations []Expectation `json:"expectations,omitempty"`
 	Evidence     []Evidence    `json:"evidence,omitempty"`
 	Actions      []Action      `json:"actions,omitempty"`
-	// Cells is the old name of Expectations; Judge and Load move it there.
-	//
-	// Deprecated: set Expectations.
-	Cells []Cell `json:"cells,omitempty"`
 }
 
 // Flow is one probe flow's measurements.
@@ -114,25 +110,6 @@ type Flow struct {
 	// Timeline is the flow's samples in compact form for drawing; optional
 	// (renderers fall back to Stats.Outages).
 	Timeline Timeline `json:"timeline,omitzero"`
-	// Checks are the flow's expectations after each marker; Judge and Load
-	// move them to the experiment's Expectations.
-	//
-	// Deprecated: set Experiment.Expectations.
-	Checks []Check `json:"checks,omitempty"`
-}
-
-// Check is what a flow did after one marker, against its expectation.
-//
-// Deprecated: use Expectation with Case "<flow> after <marker>".
-type Check struct {
-	Marker   string `json:"marker"`
-	Outcome  string `json:"outcome"`  // no outage, recovers, never recovers, never reached
-	Observed string `json:"observed"` // in words, with times
-	Expected string `json:"expected,omitempty"`
-	Match    bool   `json:"match"`
-	Source   string `json:"source,omitempty"`
-	// Never is set when the flow had not recovered when the window closed.
-	Never bool `json:"never,omitempty"`
 }
 
 // Expectation is one expected-versus-observed cell: a flow's outcome after a
@@ -207,9 +184,6 @@ func Decode(b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("not a netchaos report: %v", err)
-	}
-	for i := range r.Experiments {
-		r.Experiments[i].migrate()
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err

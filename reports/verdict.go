@@ -60,11 +60,9 @@ func openOutage(st probe.FlowStats) (probe.Outage, bool) {
 	return probe.Outage{}, false
 }
 
-// Judge migrates deprecated fields (Flow.Checks, Cells) into Expectations
-// and sets the experiment's verdict and reason with Assess, unless it is
+// Judge sets the experiment's verdict and reason with Assess, unless it is
 // already not-applicable or error.
 func Judge(e *Experiment) {
-	e.migrate()
 	if e.Verdict == NotApplicable || e.Verdict == Errored {
 		return
 	}
