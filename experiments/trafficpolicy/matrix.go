@@ -276,7 +276,14 @@ func runLocal(ctx context.Context, flows []probe.Flow) []probe.Sample {
 func classify(s []probe.Sample) Cell {
 	c := Cell{Sent: len(s)}
 	var refused, timeout, preserved, snat int
+	firstErr := ""
 	for _, x := range s {
+		if !x.Answered() && firstErr == "" {
+			firstErr = string(x.Result)
+			if x.Err != "" {
+				firstErr += ": " + x.Err
+			}
+		}
 		switch {
 		case x.Answered():
 			c.Answered++
@@ -297,7 +304,7 @@ func classify(s []probe.Sample) Cell {
 	case c.Answered == c.Sent:
 		c.Result = Reachable
 	case c.Answered > 0:
-		c.Result, c.Note = Partial, fmt.Sprintf("%d of %d answered", c.Answered, c.Sent)
+		c.Result, c.Note = Partial, fmt.Sprintf("%d of %d answered; first failure %s", c.Answered, c.Sent, firstErr)
 	case refused >= timeout:
 		c.Result = Refused
 	default:
@@ -344,7 +351,7 @@ func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
 			row.Observed += " — " + c.Note
 		}
 		if w, ok := want[c.Key()]; ok {
-			row.Expected, row.Source, row.Match = w.outcome, w.source, c.Outcome() == w.outcome
+			row.Expected, row.Source, row.Match = w.outcome, w.source, w.matches(c)
 		} else {
 			row.Match = true // recorded, no expectation
 		}
