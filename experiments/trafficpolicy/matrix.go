@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
@@ -104,6 +105,11 @@ func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
 	svcs, err := deploy(ctx, e, ns, w[0].Name)
 	if err != nil {
 		return m, err
+	}
+	if e.Cluster.Provider == "kind" {
+		if err := programmed(ctx, e, svcs["Cluster"]); err != nil {
+			return m, err
+		}
 	}
 	clients := []client{
 		{name: "pod on node with endpoint", node: w[0], otherNode: w[1]},
@@ -191,6 +197,29 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (map[strin
 		out[p] = s
 	}
 	return out, nil
+}
+
+// programmed waits until every node's kube-proxy serves the Service: its
+// NodePort (policy Cluster) accepts connections from the runner's host on
+// every node. A Service with endpoints and an LB address can still be
+// unprogrammed on some node for a few hundred milliseconds; measuring then
+// would record the race, not the policy.
+func programmed(ctx context.Context, e *experiments.Env, s *corev1.Service) error {
+	for _, n := range e.Cluster.Nodes {
+		target := net.JoinHostPort(n.IP, fmt.Sprint(s.Spec.Ports[0].NodePort))
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			c, err := (&net.Dialer{Timeout: 500 * time.Millisecond}).DialContext(ctx, "tcp", target)
+			if err != nil {
+				return false, nil
+			}
+			c.Close()
+			return true, nil
+		})
+		if err != nil {
+			return fmt.Errorf("kube-proxy on %s never served NodePort %s: %w", n.Name, target, err)
+		}
+	}
+	return nil
 }
 
 // addr is where a client sends for one target and policy.
