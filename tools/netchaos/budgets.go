@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -33,7 +34,8 @@ func loadBudgets(path string, chosen []entry) (map[string]time.Duration, error) 
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("budgets %s: %v", path, err)
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:", "")), " ")
+		return nil, fmt.Errorf("budgets %s: %s (want a top-level 'budgets:' map of experiment: duration)", path, msg)
 	}
 	known := map[string]bool{"default": true}
 	for _, e := range catalog() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -44,5 +45,28 @@ func TestVersionAndHelp(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"probe", "-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-flow") {
 		t.Fatalf("probe -h: %d %q", code, errb.String())
+	}
+}
+
+func TestBudgetsFileErrorsNameEveryField(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/b.yaml"
+	os.WriteFile(path, []byte("budgets:\n  default: ten\n  t9-foo: 5s\n  udp-recreate-lb: -3s\n  hostport-to-hostnetwork: 30s\n"), 0o644)
+	_, err := loadBudgets(path, catalog())
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, field := range []string{"budgets.default", "budgets.t9-foo", "budgets.udp-recreate-lb"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s: %v", field, err)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+	os.WriteFile(path, []byte("budgets:\n  default: 10s\n  hostport-to-hostnetwork: 30s\n"), 0o644)
+	b, err := loadBudgets(path, catalog())
+	if err != nil || b["hostport-to-hostnetwork"].Seconds() != 30 || b["udp-recreate-lb"].Seconds() != 10 {
+		t.Fatalf("budgets = %v, %v", b, err)
 	}
 }

@@ -64,6 +64,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(skipped) > 0 {
 		fmt.Fprintf(stderr, "refusing node-disruptive experiments without --allow-node-disruption: %s\n", strings.Join(skipped, ", "))
 	}
+	if len(run) == 0 {
+		return usagef("nothing to run: every chosen experiment is node-disruptive (add --allow-node-disruption)")
+	}
 	if *dry {
 		printPlan(stdout, e, run)
 		return nil
