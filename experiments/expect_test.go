@@ -95,3 +95,23 @@ func TestLookupFirstMatchWins(t *testing.T) {
 		t.Error("pattern */pinned should match worker/pinned")
 	}
 }
+
+func TestCompactResponders(t *testing.T) {
+	a, b := probe.Identity{Pod: "a"}, probe.Identity{Pod: "b"}
+	var spans []probe.ResponderSpan
+	for i := 0; i < 200; i++ {
+		who := a
+		if i%2 == 1 {
+			who = b
+		}
+		at := t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		spans = append(spans, probe.ResponderSpan{Responder: who, First: at, Last: at, Answers: 1})
+	}
+	got := compactResponders(spans)
+	if len(got) != 2 || got[0].Answers != 100 || got[1].Answers != 100 || !got[1].Last.Equal(t0.Add(1990*time.Millisecond)) {
+		t.Fatalf("got %+v", got)
+	}
+	if len(compactResponders(spans[:3])) != 3 {
+		t.Fatal("few spans must be kept as they are")
+	}
+}

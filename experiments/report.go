@@ -3,6 +3,7 @@ package experiments
 import (
 	"time"
 
+	"github.com/netchaos/netchaos/experiments/probe"
 	"github.com/netchaos/netchaos/reports"
 )
 
@@ -41,6 +42,7 @@ func reportOf(res Result) reports.Experiment {
 		x.Verdict, x.Reason = reports.Errored, res.Err.Error()
 	}
 	for _, f := range res.Flows {
+		f.Stats.Responders = compactResponders(f.Stats.Responders)
 		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Stats: f.Stats,
 			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)})
 		for _, c := range f.Checks {
@@ -62,4 +64,32 @@ func reportOf(res Result) reports.Experiment {
 	}
 	reports.Judge(&x)
 	return x
+}
+
+// maxSpans bounds the responder changes kept per flow. A load-balanced flow
+// alternates backends on every probe — a span per probe, thousands of them —
+// so past this many the spans are summed per responder instead: who
+// answered, first and last time, how often.
+const maxSpans = 50
+
+func compactResponders(spans []probe.ResponderSpan) []probe.ResponderSpan {
+	if len(spans) <= maxSpans {
+		return spans
+	}
+	var out []probe.ResponderSpan
+	index := map[probe.ResponderSpan]int{}
+	for _, s := range spans {
+		k := probe.ResponderSpan{Responder: s.Responder, SeenSource: s.SeenSource}
+		i, ok := index[k]
+		if !ok {
+			index[k] = len(out)
+			out = append(out, s)
+			continue
+		}
+		if s.Last.After(out[i].Last) {
+			out[i].Last = s.Last
+		}
+		out[i].Answers += s.Answers
+	}
+	return out
 }
