@@ -7,4 +7,5 @@ if [ -x "$BIN/kind" ]; then
 fi
 imgs=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(netchaos/(kind-node|kind-base|kube-proxy-base|busybox|probe)|registry\.k8s\.io/|quay\.io/metallb/)' || true)
 [ -z "$imgs" ] || docker rmi -f $imgs >/dev/null
+docker image prune -f >/dev/null 2>&1 || true   # superseded probe/node builds
 log clean "removed clusters and $(echo "$imgs" | grep -c . || true) images"

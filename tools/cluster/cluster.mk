@@ -45,7 +45,6 @@ cluster-smoke:
 cluster-down:
 	@if [ -x $(OUT)/bin/kind ] && docker info >/dev/null 2>&1; then \
 	  $(OUT)/bin/kind delete cluster --name $(CLUSTER_NAME) --kubeconfig $(KUBECONFIG_FILE); fi
-	@rm -f $(KUBECONFIG_FILE)
 
 clean-cluster:
 	@$(CLUSTER_SH)/clean.sh

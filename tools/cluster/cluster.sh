@@ -4,7 +4,7 @@
 #   usage: cluster.sh <name> <k8s-version> <kube-proxy-mode> <kubeconfig> <config>
 source "$(dirname "$0")/lib.sh"
 NAME=$1 V=$2 MODE=$3 KCFG=$4 CONFIG=$5
-KIND=$BIN/kind KUBECTL="$BIN/kubectl --kubeconfig $KCFG"
+KIND=$BIN/kind KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
 NODE_IMAGE=netchaos/kind-node:$V
 POD_SUBNET=$(awk '/podSubnet:/{print $2; exit}' "$CONFIG")
 case $MODE in iptables|nftables) ;; *) die "KUBE_PROXY_MODE=$MODE is not supported here (iptables or nftables; no IPVS in this kernel)";; esac
@@ -12,7 +12,6 @@ case $MODE in iptables|nftables) ;; *) die "KUBE_PROXY_MODE=$MODE is not support
 ln -sf "$OUT/k8s/$V/bin/kubectl" "$BIN/kubectl"
 
 ready() { # all nodes Ready and the cluster runs the requested version/mode
-  [ -s "$KCFG" ] || return 1
   local st; st=$($KUBECTL get nodes --no-headers 2>/dev/null) || return 1
   [ -n "$st" ] && ! echo "$st" | awk '{print $2}' | grep -qv '^Ready$' || return 1
   echo "$st" | awk '{print $5}' | grep -qvx "$V" && return 1
@@ -23,6 +22,8 @@ images=()   # kubeadm's, MetalLB's and busybox images are preloaded in the node 
 have_image netchaos/probe:dev && images+=(netchaos/probe:dev)
 
 if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
+  # (re)write this cluster's context into KCFG; kind merges, other clusters' contexts stay
+  mkdir -p "$(dirname "$KCFG")"; "$KIND" export kubeconfig --name "$NAME" --kubeconfig "$KCFG" >/dev/null 2>&1 || true
   "$HERE/cni.sh" "$NAME" "$KCFG" "$POD_SUBNET" >/dev/null 2>&1 || true   # routes are lost when nodes restart
   if ready; then
     [ ${#images[@]} = 0 ] || "$KIND" load docker-image --name "$NAME" "${images[@]}" >/dev/null 2>&1 || true
@@ -35,7 +36,7 @@ fi
 
 cfg=$OUT/kind-config.$MODE.yaml
 sed "s/^\(\s*kubeProxyMode:\).*/\1 $MODE/" "$CONFIG" >"$cfg"
-mkdir -p "$(dirname "$KCFG")"; rm -f "$KCFG"
+mkdir -p "$(dirname "$KCFG")"
 log cluster "kind create cluster $NAME ($V, kube-proxy $MODE, 3 nodes)"
 "$KIND" create cluster --name "$NAME" --config "$cfg" --image "$NODE_IMAGE" --kubeconfig "$KCFG" --wait 0s \
   >"$OUT/kind-create.log" 2>&1 || { tail -30 "$OUT/kind-create.log" >&2; die "kind create cluster failed (log: $OUT/kind-create.log)"; }
@@ -50,7 +51,7 @@ $KUBECTL wait --for=condition=Ready nodes --all --timeout=180s >/dev/null || die
 log cluster "nodes Ready"
 $KUBECTL -n kube-system rollout status deploy/coredns --timeout=180s >/dev/null || die "CoreDNS not ready"
 log cluster "CoreDNS ready"
-"$HERE/metallb.sh" "$KCFG"
+"$HERE/metallb.sh" "$NAME" "$KCFG"
 if [ -n "$loader" ]; then
   wait "$loader" || { cat "$OUT/kind-load.log" >&2; die "kind load docker-image failed"; }
   log cluster "loaded ${images[*]}"

@@ -6,7 +6,7 @@
 #   usage: cni.sh <cluster-name> <kubeconfig> <pod-subnet>
 source "$(dirname "$0")/lib.sh"
 NAME=$1 KCFG=$2 POD_SUBNET=$3
-KUBECTL="$BIN/kubectl --kubeconfig $KCFG"
+KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
 mapfile -t NODES < <("$BIN/kind" get nodes --name "$NAME")
 [ ${#NODES[@]} -gt 0 ] || die "cluster $NAME has no nodes"
 declare -A CIDR IP

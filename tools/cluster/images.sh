@@ -82,15 +82,17 @@ build_busybox() { # a small image that can serve traffic in checks (busybox nc/h
   log images "built netchaos/busybox:1.35"
 }
 
-go_tool() { # go_tool NAME MODULE@VERSION PACKAGE [wrapper]: static binary into $BIN/NAME
-  local name=$1 modver=$2 pkg=$3 d=$OUT/gobuild/$1
-  [ -x "$BIN/$name" ] && [ "$(cat "$BIN/$name.version" 2>/dev/null)" = "$modver" ] && return
+go_tool() { # go_tool NAME MODULE@VERSION PACKAGE|DIR-WITH-main.go: static binary $BIN/NAME via a wrapper module
+  local name=$1 modver=$2 pkg=$3 d=$OUT/gobuild/$1 key
+  key=$modver; [ -d "$pkg" ] && key="$key $(md5sum <"$pkg/main.go")"
+  [ -x "$BIN/$name" ] && [ "$(cat "$BIN/$name.version" 2>/dev/null)" = "$key" ] && return
   log images "go build $name ($modver)"
-  mkdir -p "$d"
+  rm -rf "$d"; mkdir -p "$d"
   printf 'module local/%sbuild\n\ngo 1.26\n\nrequire %s %s\n' "$name" "${modver%@*}" "${modver#*@}" >"$d/go.mod"
+  if [ -d "$pkg" ]; then cp "$pkg/main.go" "$d/"; pkg=.; fi
   (cd "$d" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/$name" "$pkg") >"$d/build.log" 2>&1 ||
     { tail -20 "$d/build.log" >&2; die "building $name failed (log: $d/build.log)"; }
-  echo "$modver" >"$BIN/$name.version"
+  echo "$key" >"$BIN/$name.version"
 }
 
 build_components() { # build_components VERSION: every image kubeadm lists, tagged as it expects
@@ -98,32 +100,43 @@ build_components() { # build_components VERSION: every image kubeadm lists, tagg
   local images; images=$("$KB/kubeadm" config images list --kubernetes-version "$V" 2>/dev/null) ||
     die "kubeadm config images list failed for $V"
   for ref in $images; do
-    have_image "$ref" && continue
     case $ref in
       */kube-proxy:*)
         build_proxy_base
         local d; d=$(mktemp -d "$OUT/img.XXXX")
+        fresh "$ref" "$PROXY_BASE_TAG" "$KB/kube-proxy" && { rm -rf "$d"; continue; }
         install -D -m0755 "$KB/kube-proxy" "$d/usr/local/bin/kube-proxy"
-        printf 'FROM %s\nCOPY usr /usr\n' "$PROXY_BASE_TAG" >"$d/Dockerfile"
+        printf 'FROM %s\nLABEL netchaos.src=%s\nCOPY usr /usr\n' "$PROXY_BASE_TAG" "$(srcsum "$PROXY_BASE_TAG" "$KB/kube-proxy")" >"$d/Dockerfile"
         DOCKER_BUILDKIT=0 docker build -q -t "$ref" "$d" >"$OUT/kube-proxy-build.log" 2>&1 ||
           { cat "$OUT/kube-proxy-build.log" >&2; die "kube-proxy image build failed"; }
         rm -rf "$d" ;;
       */kube-apiserver:*|*/kube-controller-manager:*|*/kube-scheduler:*)
         local c=${ref##*/}; c=${c%%:*}
-        mkstatic "$ref" '' -- "$KB/$c:usr/local/bin/$c" ;;
+        fresh "$ref" "$KB/$c" && continue
+        mkstatic "$ref" '' "LABEL netchaos.src=$(srcsum "$KB/$c")" -- "$KB/$c:usr/local/bin/$c" ;;
       */etcd:*)
         go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3
-        mkstatic "$ref" '' -- "$BIN/etcd:usr/local/bin/etcd" ;;
+        fresh "$ref" "$BIN/etcd" && continue
+        mkstatic "$ref" '' "LABEL netchaos.src=$(srcsum "$BIN/etcd")" -- "$BIN/etcd:usr/local/bin/etcd" ;;
       */coredns:*)
-        go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION github.com/coredns/coredns
-        mkstatic "$ref" '["/coredns"]' -- "$BIN/coredns:coredns" ;;
+        go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION "$HERE/coredns"
+        fresh "$ref" "$BIN/coredns" && continue
+        mkstatic "$ref" '["/coredns"]' "LABEL netchaos.src=$(srcsum "$BIN/coredns")" -- "$BIN/coredns:coredns" ;;
       */pause:*)
         build_pause
-        mkstatic "$ref" '["/pause"]' 'USER 65535:65535' -- "$BIN/pause:pause" ;;
+        fresh "$ref" "$BIN/pause" && continue
+        mkstatic "$ref" '["/pause"]' 'USER 65535:65535' "LABEL netchaos.src=$(srcsum "$BIN/pause")" -- "$BIN/pause:pause" ;;
       *) die "no recipe for image $ref" ;;
     esac
     log images "built $ref"
   done
+}
+
+srcsum() { # srcsum FILE|IMAGE...: content key of an image's inputs
+  local a; for a in "$@"; do if [ -f "$a" ]; then md5sum <"$a"; else echo "$a"; fi; done | md5sum | cut -c1-12
+}
+fresh() { # fresh REF INPUT...: the image exists and was built from these inputs
+  [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.src"}}' "$1" 2>/dev/null)" = "$(srcsum "${@:2}")" ]
 }
 
 build_pause() { # the tiny static C program from the Kubernetes module (build/pause/linux/pause.c)
@@ -138,7 +151,7 @@ build_node() { # build_node VERSION -> netchaos/kind-node:VERSION
   local images pause key
   images="$("$KB/kubeadm" config images list --kubernetes-version "$V") $EXTRA_IMAGES"
   pause=$(echo "$images" | grep /pause:)
-  key=$(echo "$BASE_TAG $images" | md5sum | cut -c1-10)
+  key=$( { echo "$BASE_TAG"; docker image inspect -f '{{.Id}}' $images 2>/dev/null; } | md5sum | cut -c1-10)
   [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.key"}}' "$NODE" 2>/dev/null)" = "$key" ] &&
     { log images "node image $NODE cached"; return; }
   build_base
@@ -186,7 +199,7 @@ case ${1:-} in
     # alone leaves a core idle during downloads and links.
     "$HERE/build-k8s.sh" "$V" & k8s=$!
     go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3
-    go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION github.com/coredns/coredns
+    go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION "$HERE/coredns"
     go_tool metallb-controller go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/controller
     go_tool metallb-speaker go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/speaker
     [ -x "$BIN/kind" ] || { log images "go build kind"; (cd "$ROOT" && go build -o "$BIN/kind" sigs.k8s.io/kind) || die "building kind failed"; }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs MetalLB (L2 mode) from the manifests in the go.universe.tf/metallb
 # module download, with an IPAddressPool at the tail of the kind docker network.
-#   usage: metallb.sh <kubeconfig>
+# Each cluster name gets its own /24 block so that clusters sharing the kind
+# network never announce the same address: netchaos the last /24 (x.x.255.200-250),
+# any other name one of the 30 blocks below it, chosen by a hash of the name.
+#   usage: metallb.sh <cluster-name> <kubeconfig>
 source "$(dirname "$0")/lib.sh"
 source "$HERE/versions.sh"
-KUBECTL="$BIN/kubectl --kubeconfig $1"
+NAME=$1 KUBECTL="$BIN/kubectl --kubeconfig $2 --context kind-$1"
 M=$(gomodcache)/go.universe.tf/metallb@$METALLB_VERSION/config/manifests/metallb-native.yaml
 [ -f "$M" ] || (cd "$OUT" && GOFLAGS=-mod=mod go mod download go.universe.tf/metallb@$METALLB_VERSION)
 $KUBECTL apply --server-side --force-conflicts -f "$M" >/dev/null
@@ -15,6 +18,7 @@ ip2int() { local IFS=.; set -- $1; echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) 
 int2ip() { echo "$(( $1 >> 24 & 255 )).$(( $1 >> 16 & 255 )).$(( $1 >> 8 & 255 )).$(( $1 & 255 ))"; }
 net=$(ip2int "${subnet%/*}") bits=${subnet#*/}
 last24=$(( (net | ((1 << (32 - bits)) - 1)) & ~255 ))
+[ "$NAME" = netchaos ] || last24=$(( last24 - 256 * (1 + $(echo "$NAME" | cksum | cut -d' ' -f1) % 30) ))
 POOL="$(int2ip $((last24 + 200)))-$(int2ip $((last24 + 250)))"
 
 $KUBECTL -n metallb-system rollout status deploy/controller --timeout=180s >/dev/null ||

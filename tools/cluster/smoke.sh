@@ -4,7 +4,7 @@
 # Traffic stays on this machine (kind network and pods).
 #   usage: smoke.sh <kubeconfig> <cluster-name>
 source "$(dirname "$0")/lib.sh"
-K="$BIN/kubectl --kubeconfig $1" NAME=$2 NS=netchaos-smoke IMG=netchaos/busybox:1.35
+NAME=$2 K="$BIN/kubectl --kubeconfig $1 --context kind-$2" NS=netchaos-smoke IMG=netchaos/busybox:1.35
 w1=$NAME-worker w2=$NAME-worker2
 $K get nodes
 $K delete ns $NS --ignore-not-found --wait >/dev/null

@@ -1,0 +1,3 @@
+module local/coredns
+
+go 1.26
