@@ -24,20 +24,7 @@ type Placement struct {
 // ProbeFrom runs the given flows for d from a short-lived pod at p and
 // returns their samples (flow names unchanged). The pod is deleted after.
 func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows []probe.Flow, d time.Duration, o probe.Options) ([]probe.Sample, error) {
-	args := []string{"probe", "--duration", d.String()}
-	if o.Interval > 0 {
-		args = append(args, "--rate", fmt.Sprint(int(time.Second/o.Interval)))
-	}
-	if o.Timeout > 0 {
-		args = append(args, "--timeout", o.Timeout.String())
-	}
-	for _, f := range flows {
-		spec := fmt.Sprintf("%s/%s/%s", f.Name, f.Mode, f.Target)
-		if f.LocalPort != 0 {
-			spec += fmt.Sprintf("/sport=%d", f.LocalPort)
-		}
-		args = append(args, "--flow", spec)
-	}
+	args := append(probe.Args(o, flows...), "--duration", d.String())
 	name := fmt.Sprintf("probe-%s-%d", shortNode(p.Node), time.Now().UnixNano()%1e6)
 	if p.HostNetwork {
 		name = "host" + name

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // DownwardEnv exposes the pod's identity to the probe agent (POD_NAME,
@@ -82,4 +84,26 @@ func (e *Env) Gone(ctx context.Context, get func(context.Context) error) error {
 	return poll(ctx, Timeouts.Delete, func(ctx context.Context) (bool, error) {
 		return apierrors.IsNotFound(get(ctx)), nil
 	})
+}
+
+// DaemonSet returns a DaemonSet named name (pods labelled app=name and with
+// the run's labels for role) running spec. Pods stop within a second.
+func (r *Run) DaemonSet(name, role string, spec corev1.PodSpec) *appsv1.DaemonSet {
+	labels := r.Labels(role)
+	labels["app"] = name
+	if spec.TerminationGracePeriodSeconds == nil {
+		spec.TerminationGracePeriodSeconds = ptr.To[int64](1)
+	}
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: r.Namespace, Labels: labels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+}
+
+// Container is the probe agent container running args.
+func (e *Env) Container(name string, args ...string) corev1.Container {
+	return corev1.Container{Name: name, Image: e.Image, ImagePullPolicy: corev1.PullIfNotPresent, Args: args, Env: DownwardEnv()}
 }

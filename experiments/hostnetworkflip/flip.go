@@ -24,6 +24,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // Port is the agent's UDP port (statsd).
@@ -127,29 +128,10 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
 }
 
 func (f *Flip) agent(r *experiments.Run) *appsv1.DaemonSet {
-	labels := r.Labels("agent")
-	labels["app"] = "statsd-agent"
 	hn := f.hostNetwork(false)
-	return &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "statsd-agent", Namespace: r.Namespace, Labels: labels},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "statsd-agent"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					HostNetwork:                   hn,
-					DNSPolicy:                     dnsPolicy(hn),
-					TerminationGracePeriodSeconds: ptr.To[int64](1),
-					Containers: []corev1.Container{{
-						Name: "agent", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Args:  []string{"echo", "--udp", fmt.Sprintf(":%d", Port)},
-						Env:   experiments.DownwardEnv(),
-						Ports: []corev1.ContainerPort{{Name: "statsd", Protocol: corev1.ProtocolUDP, ContainerPort: Port, HostPort: Port}},
-					}},
-				},
-			},
-		},
-	}
+	c := r.Container("agent", "echo", "--udp", fmt.Sprintf(":%d", Port))
+	c.Ports = []corev1.ContainerPort{{Name: "statsd", Protocol: corev1.ProtocolUDP, ContainerPort: Port, HostPort: Port}}
+	return r.DaemonSet("statsd-agent", "agent", corev1.PodSpec{HostNetwork: hn, DNSPolicy: dnsPolicy(hn), Containers: []corev1.Container{c}})
 }
 
 func dnsPolicy(hostNetwork bool) corev1.DNSPolicy {
@@ -159,32 +141,15 @@ func dnsPolicy(hostNetwork bool) corev1.DNSPolicy {
 	return corev1.DNSClusterFirst
 }
 
+// client sends to the node's agent from a pinned socket, from a fresh
+// socket per packet, and through the Service.
 func (f *Flip) client(r *experiments.Run, clusterIP string) *appsv1.DaemonSet {
-	labels := r.Labels(experiments.RoleClient)
-	labels["app"] = "statsd-client"
-	o := r.FlowOptions
-	return &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "statsd-client", Namespace: r.Namespace, Labels: labels},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "statsd-client"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To[int64](1),
-					Containers: []corev1.Container{{
-						Name: "client", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Env: experiments.DownwardEnv(),
-						Args: []string{"probe",
-							"--rate", fmt.Sprint(int(1e9 / o.Interval.Nanoseconds())), "--timeout", o.Timeout.String(),
-							"--flow", fmt.Sprintf("pinned/udp-pinned/$(HOST_IP):%d/sport=%d", Port, pinnedSport),
-							"--flow", fmt.Sprintf("fresh/udp-fresh/$(HOST_IP):%d", Port),
-							"--flow", fmt.Sprintf("service/udp-pinned/%s:%d/sport=%d", clusterIP, Port, serviceSport),
-						},
-					}},
-				},
-			},
-		},
-	}
+	node := fmt.Sprintf("$(HOST_IP):%d", Port)
+	args := probe.Args(r.FlowOptions,
+		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: node, LocalPort: pinnedSport},
+		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: node},
+		probe.Flow{Name: "service", Mode: probe.UDPPinned, Target: fmt.Sprintf("%s:%d", clusterIP, Port), LocalPort: serviceSport})
+	return r.DaemonSet("statsd-client", experiments.RoleClient, corev1.PodSpec{Containers: []corev1.Container{r.Container("client", args...)}})
 }
 
 // Inject implements experiments.Experiment: flip the DaemonSet and wait for

@@ -29,6 +29,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // Addresses and numbers of the ENI-like setup.
@@ -171,21 +172,19 @@ rm -f /run/netchaos-t3-*
 
 func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
+	target := fmt.Sprintf("%s:%d", vpcAddr, vpcPort)
 	vpc := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "vpc-service", Namespace: ns, Labels: r.Labels("vpc-service")},
 		Spec: corev1.PodSpec{NodeName: x.peer.Name, HostNetwork: true, TerminationGracePeriodSeconds: ptr.To[int64](1),
 			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-			Containers: []corev1.Container{{Name: "echo", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent, Env: experiments.DownwardEnv(),
-				Args: []string{"echo", "--udp", fmt.Sprintf("%s:%d", vpcAddr, vpcPort), "--tcp", fmt.Sprintf("%s:%d", vpcAddr, vpcPort), "--pod", "vpc-service"}}}},
+			Containers:  []corev1.Container{r.Container("echo", "echo", "--udp", target, "--tcp", target, "--pod", "vpc-service")}},
 	}
-	o := r.FlowOptions
-	target := fmt.Sprintf("%s:%d", vpcAddr, vpcPort)
 	victim := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "eni-pod", Namespace: ns, Labels: r.Labels(experiments.RoleClient)},
 		Spec: corev1.PodSpec{NodeName: x.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
-			Containers: []corev1.Container{{Name: "probe", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Args: []string{"probe", "--rate", fmt.Sprint(int(time.Second / o.Interval)), "--timeout", o.Timeout.String(),
-					"--flow", "egress-udp/udp-pinned/" + target, "--flow", "egress-tcp/tcp-new/" + target}}}},
+			Containers: []corev1.Container{r.Container("probe", probe.Args(r.FlowOptions,
+				probe.Flow{Name: "egress-udp", Mode: probe.UDPPinned, Target: target},
+				probe.Flow{Name: "egress-tcp", Mode: probe.TCPNew, Target: target})...)}},
 	}
 	for _, p := range []*corev1.Pod{vpc, victim} {
 		if _, err := r.Kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {

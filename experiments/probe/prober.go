@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -131,4 +133,42 @@ func lostSample(f Flow, seq uint64, sent time.Time, local string, err error) Sam
 func answeredSample(f Flow, seq uint64, sent, now time.Time, local string, r reply) Sample {
 	return Sample{Flow: f.Name, Mode: f.Mode, Seq: seq, Sent: sent, Result: OK, RTT: now.Sub(sent), Local: local,
 		Responder: Identity{Pod: r.Pod, IP: r.IP, Node: r.Node}, SeenSource: r.Src}
+}
+
+// String is the flow as the probe command takes it:
+// NAME/MODE/HOST:PORT[/sport=N]. ParseFlow reads it back.
+func (f Flow) String() string {
+	s := f.Name + "/" + string(f.Mode) + "/" + f.Target
+	if f.LocalPort != 0 {
+		s += "/sport=" + strconv.Itoa(f.LocalPort)
+	}
+	return s
+}
+
+// ParseFlow reads NAME/MODE/HOST:PORT[/sport=N] and validates it.
+func ParseFlow(s string) (Flow, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 3 || len(parts) > 4 {
+		return Flow{}, fmt.Errorf("flow %q: want NAME/MODE/HOST:PORT[/sport=N]", s)
+	}
+	f := Flow{Name: parts[0], Mode: Mode(parts[1]), Target: parts[2]}
+	if len(parts) == 4 {
+		v, ok := strings.CutPrefix(parts[3], "sport=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil {
+			return f, fmt.Errorf("flow %q: %q is not sport=N", s, parts[3])
+		}
+		f.LocalPort = n
+	}
+	return f, f.Validate()
+}
+
+// Args are the probe command's arguments for flows at options o.
+func Args(o Options, flows ...Flow) []string {
+	o = o.withDefaults()
+	args := []string{"probe", "--rate", strconv.Itoa(int(time.Second / o.Interval)), "--timeout", o.Timeout.String()}
+	for _, f := range flows {
+		args = append(args, "--flow", f.String())
+	}
+	return args
 }

@@ -167,3 +167,24 @@ func TestEchoRepliesFromTheAddressProbed(t *testing.T) {
 		t.Fatalf("sent %d lost %d: answers from the wrong source address were dropped", st.Sent, st.Lost)
 	}
 }
+
+func TestFlowStringRoundTrip(t *testing.T) {
+	for _, f := range []Flow{
+		{Name: "pinned", Mode: UDPPinned, Target: "10.0.0.1:8125", LocalPort: 48125},
+		{Name: "fresh", Mode: UDPFresh, Target: "svc.ns.svc.cluster.local:80"},
+	} {
+		got, err := ParseFlow(f.String())
+		if err != nil || got != f {
+			t.Errorf("ParseFlow(%q) = %+v, %v", f.String(), got, err)
+		}
+	}
+	for _, bad := range []string{"x", "a/udp-pinned/1.2.3.4:5/port=1", "a/b/c/d/e"} {
+		if _, err := ParseFlow(bad); err == nil {
+			t.Errorf("ParseFlow(%q): want error", bad)
+		}
+	}
+	args := Args(Options{Interval: 5 * time.Millisecond}, Flow{Name: "a", Mode: TCPNew, Target: "h:1"})
+	if strings.Join(args, " ") != "probe --rate 200 --timeout 500ms --flow a/tcp-new/h:1" {
+		t.Errorf("Args = %q", args)
+	}
+}

@@ -164,8 +164,7 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (map[strin
 				Spec: corev1.PodSpec{
 					NodeSelector:                  map[string]string{"kubernetes.io/hostname": node},
 					TerminationGracePeriodSeconds: ptr.To[int64](1),
-					Containers: []corev1.Container{{Name: "echo", Image: e.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Args: []string{"echo", "--tcp", fmt.Sprintf(":%d", backend)}, Env: experiments.DownwardEnv()}},
+					Containers:                    []corev1.Container{e.Container("echo", "echo", "--tcp", fmt.Sprintf(":%d", backend))},
 				},
 			},
 		},

@@ -164,11 +164,7 @@ func (x *Recreate) backends(r *experiments.Run) *appsv1.Deployment {
 					TerminationGracePeriodSeconds: ptr.To[int64](1),
 					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "kubernetes.io/hostname",
 						WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "snmp-backend"}}}},
-					Containers: []corev1.Container{{
-						Name: "echo", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Args: []string{"echo", "--udp", fmt.Sprintf(":%d", backendPort)},
-						Env:  experiments.DownwardEnv(),
-					}},
+					Containers: []corev1.Container{r.Container("echo", "echo", "--udp", fmt.Sprintf(":%d", backendPort))},
 				},
 			},
 		},
@@ -205,30 +201,16 @@ func (x *Recreate) waitAddress(ctx context.Context, r *experiments.Run) (*corev1
 	return r.ServiceReady(ctx, r.Namespace, "snmp", x.kind() == corev1.ServiceTypeLoadBalancer)
 }
 
+// clients send from every node (control plane included) on a fixed source
+// port and on a rotating one.
 func (x *Recreate) clients(r *experiments.Run) *appsv1.DaemonSet {
-	labels := r.Labels(experiments.RoleClient)
-	labels["app"] = "snmp-sender"
-	o := r.FlowOptions
-	return &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "snmp-sender", Namespace: r.Namespace, Labels: labels},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "snmp-sender"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-					TerminationGracePeriodSeconds: ptr.To[int64](1),
-					Containers: []corev1.Container{{
-						Name: "sender", Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Args: []string{"probe", "--rate", fmt.Sprint(int(time.Second / o.Interval)), "--timeout", o.Timeout.String(),
-							"--flow", fmt.Sprintf("pinned/udp-pinned/%s/sport=%d", x.target, pinnedSport),
-							"--flow", fmt.Sprintf("fresh/udp-fresh/%s", x.target),
-						},
-					}},
-				},
-			},
-		},
-	}
+	args := probe.Args(r.FlowOptions,
+		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: x.target, LocalPort: pinnedSport},
+		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: x.target})
+	return r.DaemonSet("snmp-sender", experiments.RoleClient, corev1.PodSpec{
+		Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+		Containers:  []corev1.Container{r.Container("sender", args...)},
+	})
 }
 
 // Inject implements experiments.Experiment.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +40,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	flows := make([]probe.Flow, 0, len(specs))
 	for _, s := range specs {
-		f, err := parseFlow(s)
+		f, err := probe.ParseFlow(s)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -79,24 +77,6 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		sink.printSummary(stderr)
 	}
 	return first
-}
-
-// parseFlow reads NAME/MODE/HOST:PORT[/sport=N].
-func parseFlow(s string) (probe.Flow, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 3 || len(parts) > 4 {
-		return probe.Flow{}, fmt.Errorf("flow %q: want NAME/MODE/HOST:PORT[/sport=N]", s)
-	}
-	f := probe.Flow{Name: parts[0], Mode: probe.Mode(parts[1]), Target: parts[2]}
-	if len(parts) == 4 {
-		v, ok := strings.CutPrefix(parts[3], "sport=")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil {
-			return f, fmt.Errorf("flow %q: %q is not sport=N", s, parts[3])
-		}
-		f.LocalPort = n
-	}
-	return f, f.Validate()
 }
 
 // sampleSink writes samples as JSON lines, flushing at least every 100 ms so
