@@ -99,6 +99,11 @@ func (x *Restart) Setup(ctx context.Context, r *experiments.Run) error {
 	if _, err := r.Agent.Run(ctx, x.peer.Name, "ip", "addr", "replace", vpcAddr+"/32", "dev", "eth0"); err != nil {
 		return fmt.Errorf("vpc address on %s: %w", x.peer.Name, err)
 	}
+	// The blackhole goes in before the pod starts sending: without it the
+	// node's default route would carry the probes off the cluster.
+	if _, err := r.Agent.Run(ctx, x.node.Name, x.eniCommands()[1]...); err != nil {
+		return fmt.Errorf("blackhole on %s: %w", x.node.Name, err)
+	}
 	if err := x.pods(ctx, r); err != nil {
 		return err
 	}
