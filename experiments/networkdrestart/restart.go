@@ -39,8 +39,9 @@ const (
 	eniTable = "1001"
 	dropIn   = "/etc/systemd/networkd.conf.d/80-netchaos-keep-foreign.conf"
 	restore  = "/run/netchaos-t3-restore.sh"
-	// Deadline is the node-side time limit: a transient systemd timer on
-	// the node runs the restore script then, even if the runner died.
+	// Deadline bounds the fault: the pod stops sending then, and a minute
+	// later a transient systemd timer on the node runs the restore script,
+	// even if the runner died.
 	Deadline = 10 * time.Minute
 )
 
@@ -139,7 +140,7 @@ ip route show table all | grep -vE '^(local|broadcast) |table local' > /run/netc
 cat > %[1]s <<'SCRIPT'
 %[2]s
 SCRIPT
-systemd-run --unit netchaos-t3-restore --on-active=%[3]d --timer-property=AccuracySec=1s /bin/sh %[1]s >/dev/null`, restore, script, int(Deadline.Seconds()))
+systemd-run --unit netchaos-t3-restore --on-active=%[3]d --timer-property=AccuracySec=1s /bin/sh %[1]s >/dev/null`, restore, script, int((Deadline + time.Minute).Seconds()))
 	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", cmd); err != nil {
 		return fmt.Errorf("arm restore on %s: %w", x.node.Name, err)
 	}
@@ -187,6 +188,8 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	victim := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "eni-pod", Namespace: ns, Labels: r.Labels(experiments.RoleClient)},
 		Spec: corev1.PodSpec{NodeName: x.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
+			// Stops sending before the node-side restore lifts the blackhole.
+			ActiveDeadlineSeconds: ptr.To(int64(Deadline.Seconds())),
 			Containers: []corev1.Container{r.Container("probe", probe.Args(r.FlowOptions,
 				probe.Flow{Name: "egress-udp", Mode: probe.UDPPinned, Target: target},
 				probe.Flow{Name: "egress-tcp", Mode: probe.TCPNew, Target: target})...)}},
@@ -261,6 +264,12 @@ func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
 		return nil
 	}
 	var errs []error
+	// The pod stops sending first: once the blackhole is lifted, its probes
+	// would follow the node's default route off the cluster.
+	pods := r.Kube.CoreV1().Pods(r.Namespace)
+	if err := pods.Delete(ctx, "eni-pod", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err == nil {
+		errs = append(errs, r.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, "eni-pod", metav1.GetOptions{}); return err }))
+	}
 	// /run is mounted noexec on nodes: test for the file and run it with sh.
 	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "[ ! -f "+restore+" ] || sh "+restore); err != nil {
 		errs = append(errs, fmt.Errorf("restore %s: %w", x.node.Name, err))
