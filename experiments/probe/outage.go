@@ -113,7 +113,7 @@ func Analyze(samples []Sample, markers []Marker, windowEnd time.Time) FlowStats 
 			cur.End = x.Sent
 			cur = nil
 		}
-		if seen := hostOf(x.SeenSource); span == nil || span.Responder != x.Responder || span.SeenSource != seen {
+		if seen := HostOf(x.SeenSource); span == nil || span.Responder != x.Responder || span.SeenSource != seen {
 			st.Responders = append(st.Responders, ResponderSpan{Responder: x.Responder, SeenSource: seen, First: x.Sent})
 			span = &st.Responders[len(st.Responders)-1]
 		}
@@ -151,8 +151,8 @@ func recoveryAfter(outages []Outage, m Marker) Recovery {
 	return r
 }
 
-// hostOf returns the host part of a host:port address, or the address itself.
-func hostOf(addr string) string {
+// HostOf returns the host part of a host:port address, or the address itself.
+func HostOf(addr string) string {
 	if h, _, err := net.SplitHostPort(addr); err == nil {
 		return h
 	}

@@ -315,7 +315,7 @@ func classify(s []probe.Sample) Cell {
 		switch {
 		case x.Answered():
 			c.Answered++
-			if host(x.SeenSource) == host(x.Local) {
+			if probe.HostOf(x.SeenSource) == probe.HostOf(x.Local) {
 				preserved++
 			} else {
 				snat++
@@ -349,12 +349,6 @@ func classify(s []probe.Sample) Cell {
 	return c
 }
 
-func host(a string) string {
-	if h, _, err := net.SplitHostPort(a); err == nil {
-		return h
-	}
-	return a
-}
 
 // Experiment runs the matrix as a suite result: every cell compared with the
 // expected matrix for the detected kube-proxy mode and version.
