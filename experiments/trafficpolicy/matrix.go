@@ -349,7 +349,6 @@ func classify(s []probe.Sample) Cell {
 	return c
 }
 
-
 // Experiment runs the matrix as a suite result: every cell compared with the
 // expected matrix for the detected kube-proxy mode and version.
 func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
