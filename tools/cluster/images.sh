@@ -192,6 +192,7 @@ case ${1:-} in
     # Debian root filesystems download while Go compiles (2 cores: overlap IO with CPU).
     bg=()
     if ! have_image "netchaos/kind-node:$V"; then
+      ensure_pkgs debootstrap:debootstrap   # once, before the two debootstraps fork
       ! have_image "$BASE_TAG" && { build_base & bg+=($!); }
       ! have_image "$PROXY_BASE_TAG" && { build_proxy_base & bg+=($!); }
     fi

@@ -28,8 +28,11 @@ ensure_pkgs() { # ensure_pkgs cmd:package ...
   local missing=() p
   for p in "$@"; do command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+  # Parallel build steps may install at the same time: wait for dpkg's lock
+  # instead of failing on it.
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${missing[@]}" >/dev/null; } ||
     die "apt-get install ${missing[*]} failed"
 }
 
