@@ -64,6 +64,9 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	left, err := env.Leftovers(context.WithoutCancel(ctx), env.RunID)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(left).To(BeEmpty(), "objects of this run left behind")
+	nodes, err := env.NodeLeftovers(context.WithoutCancel(ctx))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(nodes).To(BeEmpty(), "node changes not undone")
 })
 
 // record adds a result to the run's report.

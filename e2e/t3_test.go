@@ -2,17 +2,52 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 
 	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/experiments/networkdrestart"
 )
 
+// nodeState is what T3 may change on a node, minus what pods coming and
+// going change (their veths and host routes).
+const nodeState = `ip rule show
+ip route show table all | grep -v ' dev veth' | grep -vE '^(local|broadcast) '
+ip -br addr show | grep -v '^veth'
+nft list tables
+mount | grep -E 'sysfs|netchaos' | sort
+systemctl is-active systemd-networkd || true
+systemctl list-units --all --no-legend --plain 'netchaos-*' || true
+ls -A /run/udev /run/systemd/network /run/systemd/system /etc/systemd/networkd.conf.d /run/netchaos 2>&1 | sort`
+
 var _ = Describe("T3 systemd-networkd restart", Serial, Label("t3", "node-disruptive", "experiment"), func() {
-	It("measures the pod egress outage, then shows the drop-in prevents it", func(ctx context.Context) {
+	It("measures the pod egress outage, shows the drop-in prevents it, and leaves every node as it found it", func(ctx context.Context) {
+		before, err := env.OnEveryNode(ctx, nodeState)
+		Expect(err).NotTo(HaveOccurred())
 		// No automatic recovery is expected: 20 s shows it; each mitigation gets 10 s.
 		run(ctx, networkdrestart.New(), experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second})
+		By("comparing every node's routing, links, mounts and units with the snapshot taken before")
+		after, err := env.OnEveryNode(ctx, nodeState)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(lineDiff(before, after)).To(BeEmpty(), "node state changed by the run (- before, + after)")
 	})
 })
+
+// lineDiff lists lines only in a ("- ") or only in b ("+ ").
+func lineDiff(a, b []string) []string {
+	var d []string
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			d = append(d, "- "+l)
+		}
+	}
+	for _, l := range b {
+		if !slices.Contains(a, l) {
+			d = append(d, "+ "+l)
+		}
+	}
+	return d
+}

@@ -12,9 +12,10 @@
 // On kind there is no VPC: the experiment installs an ENI-like policy-routing
 // setup for one pod — its egress to a "VPC-only" address (198.51.100.10,
 // TEST-NET-2, held by the other worker) routed by a per-pod rule and table,
-// and a blackhole for that address in the main table standing in for the
-// VPC's drop — so the mechanism is exercised for real and no packet leaves
-// the cluster.
+// a link networkd manages, and an nftables drop for packets to that address
+// that take the main table's route, standing in for the VPC's drop (see
+// standInScript) — so networkd's flush happens for real and no packet
+// leaves the cluster.
 package networkdrestart
 
 import (
@@ -37,8 +38,6 @@ const (
 	vpcAddr  = "198.51.100.10" // TEST-NET-2: never routed anywhere real
 	vpcPort  = 9000
 	eniTable = "1001"
-	dropIn   = "/etc/systemd/networkd.conf.d/80-netchaos-keep-foreign.conf"
-	restore  = "/run/netchaos-t3-restore.sh"
 	// Deadline bounds the fault: the pod stops sending then, and a minute
 	// later a transient systemd timer on the node runs the restore script,
 	// even if the runner died.
@@ -65,7 +64,7 @@ func (x *Restart) Info() experiments.Info {
 		Sources: []string{"aws/amazon-vpc-cni-k8s#3309", "kubernetes/kops#17433", "kubernetes/kops#17438", "awslabs/amazon-eks-ami#1539"},
 		Plan: []string{
 			"namespace netchaos-networkd-restart-<run> with janitor and privileged node-agent DaemonSet",
-			"NODE CHANGES on the first worker: ip rules pref 512/1536, table " + eniTable + ", blackhole " + vpcAddr + "; a transient systemd timer restores the node after " + Deadline.String(),
+			"NODE CHANGES on the first worker: ip rules pref 512/1536, table " + eniTable + ", veth " + eniLink + " managed by networkd, nftables table " + guardTable + " dropping " + vpcAddr + " off the ENI path, networkd unit drop-in (read-only /sys); a transient systemd timer restores the node after " + Deadline.String(),
 			"NODE CHANGES on the second worker: address " + vpcAddr + "/32 on eth0 (the stand-in VPC service)",
 			"fault: systemctl restart systemd-networkd on the first worker (node-disruptive)",
 			"mitigations: re-add the pod rules; networkd drop-in ManageForeign*=no + restart",
@@ -97,13 +96,14 @@ func (x *Restart) Setup(ctx context.Context, r *experiments.Run) error {
 	if err := x.arm(ctx, r); err != nil {
 		return err
 	}
-	if _, err := r.Agent.Run(ctx, x.peer.Name, "ip", "addr", "replace", vpcAddr+"/32", "dev", "eth0"); err != nil {
+	if _, err := r.Agent.Host(ctx, x.peer.Name, "sh", "-c", peerScript()); err != nil {
 		return fmt.Errorf("vpc address on %s: %w", x.peer.Name, err)
 	}
-	// The blackhole goes in before the pod starts sending: without it the
-	// node's default route would carry the probes off the cluster.
-	if _, err := r.Agent.Run(ctx, x.node.Name, x.eniCommands()[1]...); err != nil {
-		return fmt.Errorf("blackhole on %s: %w", x.node.Name, err)
+	// The stand-ins (with the VPC's drop) go in before the pod starts
+	// sending: without the drop the node's default route would carry the
+	// probes off the cluster.
+	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", standInScript(x.peer.IP)); err != nil {
+		return fmt.Errorf("stand-ins on %s: %w", x.node.Name, err)
 	}
 	if err := x.pods(ctx, r); err != nil {
 		return err
@@ -121,59 +121,18 @@ func (x *Restart) Setup(ctx context.Context, r *experiments.Run) error {
 func (x *Restart) eniCommands() [][]string {
 	return [][]string{
 		{"ip", "route", "replace", vpcAddr + "/32", "via", x.peer.IP, "dev", "eth0", "table", eniTable},
-		{"ip", "route", "replace", "blackhole", vpcAddr + "/32"},
 		{"ip", "rule", "add", "pref", "512", "to", x.podIP, "lookup", "main"},
 		{"ip", "rule", "add", "pref", "1536", "from", x.podIP, "lookup", eniTable},
 	}
 }
 
-// arm snapshots rules and routes, writes the restore script to the node and
-// schedules it as a transient timer: the fault's time limit, enforced on the
-// node itself.
+// arm runs armScript on the node: snapshot, restore script, timer.
 func (x *Restart) arm(ctx context.Context, r *experiments.Run) error {
 	active, _ := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "systemctl is-active systemd-networkd || true")
-	script := restoreScript(strings.TrimSpace(active) == "active")
-	cmd := fmt.Sprintf(`set -e
-systemctl stop netchaos-t3-restore.timer 2>/dev/null || true
-ip rule show > /run/netchaos-t3-rules.before
-ip route show table all | grep -vE '^(local|broadcast) |table local' > /run/netchaos-t3-routes.before
-cat > %[1]s <<'SCRIPT'
-%[2]s
-SCRIPT
-systemd-run --unit netchaos-t3-restore --on-active=%[3]d --timer-property=AccuracySec=1s /bin/sh %[1]s >/dev/null`, restore, script, int((Deadline + time.Minute).Seconds()))
-	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", cmd); err != nil {
+	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", armScript(strings.TrimSpace(active) == "active")); err != nil {
 		return fmt.Errorf("arm restore on %s: %w", x.node.Name, err)
 	}
 	return nil
-}
-
-// restoreScript puts the node back exactly as the snapshot had it: our rules
-// and routes gone, every rule and route networkd removed re-added, the
-// drop-in removed, networkd stopped again if it was not running.
-func restoreScript(networkdWasActive bool) string {
-	stop := "systemctl stop systemd-networkd.service systemd-networkd.socket 2>/dev/null || true"
-	if networkdWasActive {
-		stop = "systemctl restart systemd-networkd.service || true"
-	}
-	return fmt.Sprintf(`#!/bin/sh
-# netchaos T3: restore the node's routing state (idempotent).
-while ip rule del pref 1536 table %[1]s 2>/dev/null; do :; done
-while ip rule del pref 512 lookup main 2>/dev/null; do :; done
-ip route flush table %[1]s 2>/dev/null || true
-ip route del blackhole %[2]s/32 2>/dev/null || true
-rm -f %[3]s
-%[4]s
-ip rule show > /run/netchaos-t3-rules.now
-while IFS= read -r line; do
-  grep -qxF "$line" /run/netchaos-t3-rules.now || ip rule add pref "${line%%%%:*}" ${line#*:} || true
-done < /run/netchaos-t3-rules.before
-ip route show table all > /run/netchaos-t3-routes.now
-while IFS= read -r line; do
-  grep -qxF "$line" /run/netchaos-t3-routes.now || ip route replace $line || true
-done < /run/netchaos-t3-routes.before
-systemctl stop netchaos-t3-restore.timer 2>/dev/null || true
-rm -f /run/netchaos-t3-*
-`, eniTable, vpcAddr, dropIn, stop)
 }
 
 func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
@@ -188,7 +147,7 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	victim := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "eni-pod", Namespace: ns, Labels: r.Labels(experiments.RoleClient)},
 		Spec: corev1.PodSpec{NodeName: x.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
-			// Stops sending before the node-side restore lifts the blackhole.
+			// Stops sending before the node-side restore lifts the VPC drop.
 			ActiveDeadlineSeconds: ptr.To(int64(Deadline.Seconds())),
 			Containers: []corev1.Container{r.Container("probe", probe.Args(r.FlowOptions,
 				probe.Flow{Name: "egress-udp", Mode: probe.UDPPinned, Target: target},
@@ -210,7 +169,7 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 
 // Inject implements experiments.Experiment.
 func (x *Restart) Inject(ctx context.Context, r *experiments.Run) error {
-	_, err := r.Agent.Host(ctx, x.node.Name, "systemctl", "restart", "systemd-networkd")
+	_, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", networkdCmd)
 	return err
 }
 
@@ -220,30 +179,38 @@ func (x *Restart) Inject(ctx context.Context, r *experiments.Run) error {
 func (x *Restart) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{
 		{Name: "re-add pod rules", Apply: func(ctx context.Context, r *experiments.Run) error {
-			for _, c := range x.eniCommands()[2:] {
+			for _, c := range x.eniCommands()[1:] {
 				r.Agent.Run(ctx, x.node.Name, c...) // "File exists" when networkd left it: fine
 			}
 			return nil
 		}},
 		{Name: "drop-in + restart networkd", Apply: func(ctx context.Context, r *experiments.Run) error {
-			cmd := fmt.Sprintf("mkdir -p /etc/systemd/networkd.conf.d && printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %s && systemctl restart systemd-networkd", dropIn)
+			cmd := fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
 			_, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", cmd)
 			return err
 		}},
 	}
 }
 
-// Evidence implements experiments.Experiment.
+// Evidence implements experiments.Experiment: the node's rules and routes,
+// what networkd manages, and how many packets the stand-in VPC dropped
+// because they left by the main table's route.
 func (x *Restart) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
-	rules, err := r.Agent.Run(ctx, x.node.Name, "ip", "rule", "show")
-	if err != nil {
-		rules = "error: " + err.Error()
+	cmds := []struct{ name, cmd string }{
+		{"ip rule", "ip rule show"},
+		{"ip route show table all", "ip route show table all | grep -vE '^(local|broadcast) |table local'"},
+		{"networkctl list", "networkctl list --no-pager 2>&1 || true"},
+		{"stand-in VPC drops (wrong ENI)", "nft list table ip " + guardTable + " 2>&1 | grep -o 'packets [0-9]* bytes [0-9]*' || echo 'no guard table'"},
 	}
-	routes, err := r.Agent.Run(ctx, x.node.Name, "sh", "-c", "ip route show table all | grep -vE '^(local|broadcast) |table local'")
-	if err != nil {
-		routes = "error: " + err.Error()
+	var ev []experiments.Evidence
+	for _, c := range cmds {
+		out, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", c.cmd)
+		if err != nil {
+			out = "error: " + err.Error()
+		}
+		ev = append(ev, experiments.Evidence{Name: c.name + " " + x.node.Name, Text: out})
 	}
-	return []experiments.Evidence{{Name: "ip rule " + x.node.Name, Text: rules}, {Name: "ip route show table all " + x.node.Name, Text: routes}}
+	return ev
 }
 
 // Expectations implements experiments.Experiment.
@@ -257,15 +224,15 @@ var expected = []experiments.Rule{{Expect: []experiments.Expect{
 	{Marker: "drop-in + restart networkd", Flow: "*/egress-*", Outcome: experiments.NoOutage, Source: "ManageForeignRoutingPolicyRules=no (kops#17438, amazon-eks-ami#1539)"},
 }}}
 
-// Recover implements experiments.Experiment: run the restore script now
-// (the timer would have run it at the deadline) and remove the peer's address.
+// Recover implements experiments.Experiment: run the restore scripts now
+// (the timers would have run them at the deadline) on both nodes.
 func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
 	if x.node.Name == "" {
 		return nil
 	}
 	var errs []error
-	// The pod stops sending first: once the blackhole is lifted, its probes
-	// would follow the node's default route off the cluster.
+	// The pod stops sending first: once the stand-in VPC drop is lifted, its
+	// probes would follow the node's default route off the cluster.
 	pods := r.Kube.CoreV1().Pods(r.Namespace)
 	if err := pods.Delete(ctx, "eni-pod", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err == nil {
 		errs = append(errs, r.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, "eni-pod", metav1.GetOptions{}); return err }))
@@ -275,7 +242,9 @@ func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
 		errs = append(errs, fmt.Errorf("restore %s: %w", x.node.Name, err))
 	}
 	if x.peer.Name != "" {
-		r.Agent.Run(ctx, x.peer.Name, "ip", "addr", "del", vpcAddr+"/32", "dev", "eth0")
+		if _, err := r.Agent.Host(ctx, x.peer.Name, "sh", "-c", "[ ! -f "+peerRestore+" ] || sh "+peerRestore); err != nil {
+			errs = append(errs, fmt.Errorf("restore %s: %w", x.peer.Name, err))
+		}
 	}
 	return errors.Join(errs...)
 }
