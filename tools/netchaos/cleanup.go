@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("cleanup", "delete everything netchaos left in a cluster (after an interrupted run)", runCleanup)
+	register("cleanup", "delete everything netchaos left in a cluster and undo its node changes (after an interrupted run)", runCleanup)
 }
 
 // clusterFlags are the flags that name the target cluster.
@@ -45,10 +45,12 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf := addClusterFlags(fs)
 	runID := fs.String("run", "", "only this run ID (default: every run)")
 	dry := fs.Bool("dry-run", false, "list what would be deleted, delete nothing")
+	image := fs.String("image", experiments.DefaultImage, "node agent image (runs the node restore scripts)")
+	skipNodes := fs.Bool("skip-nodes", false, "do not run the node restore scripts (they need a privileged pod per node)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	e, err := cf.env(experiments.Options{})
+	e, err := cf.env(experiments.Options{Image: *image})
 	if err != nil {
 		return err
 	}
@@ -61,6 +63,9 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintln(stdout, "would delete", l)
 		}
 		fmt.Fprintf(stdout, "%d objects carry netchaos labels\n", len(left))
+		if !*skipNodes {
+			fmt.Fprintf(stdout, "would run every restore script in %s on every node\n", experiments.NodeRestoreDir)
+		}
 		return nil
 	}
 	deleted, err := e.Cleanup(ctx, *runID)
@@ -68,5 +73,18 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "deleted", d)
 	}
 	fmt.Fprintf(stdout, "cleanup: %d objects removed\n", len(deleted))
+	if err != nil || *skipNodes {
+		return err
+	}
+	// Objects first: the pods that send through a node change stop before
+	// the change is undone.
+	if e.Cluster, err = e.Detect(ctx); err != nil {
+		return fmt.Errorf("cluster %s unreachable: %w", *cf.context, err)
+	}
+	ran, err := e.RestoreNodes(ctx)
+	for _, r := range ran {
+		fmt.Fprintln(stdout, "restored", r)
+	}
+	fmt.Fprintf(stdout, "cleanup: %d node changes undone\n", len(ran))
 	return err
 }
