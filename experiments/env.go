@@ -24,8 +24,10 @@ const (
 	AnnotationExpiry = "netchaos.io/expires"
 )
 
-// Selector selects everything netchaos created, in every run.
-const Selector = LabelManagedBy + "=" + ManagedBy
+// Selector selects everything a netchaos run created, in every run. An
+// installation (the scheduled game-day CronJob, its RBAC) carries the
+// managed-by label but no run label, so cleanup never removes it.
+const Selector = LabelManagedBy + "=" + ManagedBy + "," + LabelRun
 
 // DefaultImage is the probe agent image every experiment deploys.
 const DefaultImage = "netchaos/probe:dev"

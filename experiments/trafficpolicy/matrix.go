@@ -86,8 +86,10 @@ type client struct {
 // Matrix runs the experiment and returns every cell.
 type Matrix struct {
 	Cells []Cell
-	// Notes explain cells that could not be measured here.
-	Notes []string
+	// NotApplicable are rows that could not be measured here, with why;
+	// the row names and reasons stay the same across versions and modes so
+	// that diffs of two runs compare them.
+	NotApplicable []NotApplicable
 }
 
 // Run measures the matrix on the cluster: one backend on the first worker,
@@ -107,7 +109,7 @@ func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
 		return m, err
 	}
 	if e.Cluster.Provider == "kind" {
-		if err := programmed(ctx, e, svcs["Cluster"]); err != nil {
+		if err := programmed(ctx, e, svcs, w[0]); err != nil {
 			return m, err
 		}
 	}
@@ -120,10 +122,17 @@ func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
 	if e.Cluster.Provider == "kind" {
 		clients = append(clients, client{name: "external host", node: w[1], otherNode: w[0], external: true})
 	} else {
-		m.Notes = append(m.Notes, "external host: not applicable: the runner is not on the cluster's node network")
+		m.NotApplicable = append(m.NotApplicable, NotApplicable{"external host cells", "the runner is not on the cluster's node network"})
 	}
 	if e.Cluster.KubeProxyMode != "ipvs" {
-		m.Notes = append(m.Notes, fmt.Sprintf("IPVS / kube-ipvs0 cells: not applicable: kube-proxy runs in %s mode (this kernel also lacks IPVS on kind machines)", e.Cluster.KubeProxyMode))
+		why := "kube-proxy does not run in IPVS mode"
+		if e.Cluster.Provider == "kind" {
+			// kind nodes run on the runner's kernel.
+			if ok, detail := kernelIPVS(); !ok {
+				why += "; kernel lacks IPVS (" + detail + ")"
+			}
+		}
+		m.NotApplicable = append(m.NotApplicable, NotApplicable{"IPVS / kube-ipvs0 cells", why})
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -198,14 +207,22 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (map[strin
 	return out, nil
 }
 
-// programmed waits until every node's kube-proxy serves the Service: its
-// NodePort (policy Cluster) accepts connections from the runner's host on
-// every node. A Service with endpoints and an LB address can still be
-// unprogrammed on some node for a few hundred milliseconds; measuring then
-// would record the race, not the policy.
-func programmed(ctx context.Context, e *experiments.Env, s *corev1.Service) error {
+// programmed waits until kube-proxy serves both Services from the runner's
+// host: the policy-Cluster NodePort on every node, and the policy-Local
+// NodePort on the endpoint's node and both LB IPs. A Service with endpoints
+// and an LB address can still be unprogrammed on some node for a few
+// hundred milliseconds (v1.30 rejected Local traffic on the endpoint's node
+// for a while); measuring then would record the race, not the policy.
+func programmed(ctx context.Context, e *experiments.Env, svcs map[string]*corev1.Service, endpointNode experiments.Node) error {
+	var targets []string
 	for _, n := range e.Cluster.Nodes {
-		target := net.JoinHostPort(n.IP, fmt.Sprint(s.Spec.Ports[0].NodePort))
+		targets = append(targets, net.JoinHostPort(n.IP, fmt.Sprint(svcs["Cluster"].Spec.Ports[0].NodePort)))
+	}
+	targets = append(targets, net.JoinHostPort(endpointNode.IP, fmt.Sprint(svcs["Local"].Spec.Ports[0].NodePort)))
+	for _, p := range Policies {
+		targets = append(targets, net.JoinHostPort(svcs[p].Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(port)))
+	}
+	for _, target := range targets {
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			c, err := (&net.Dialer{Timeout: 500 * time.Millisecond}).DialContext(ctx, "tcp", target)
 			if err != nil {
@@ -215,7 +232,7 @@ func programmed(ctx context.Context, e *experiments.Env, s *corev1.Service) erro
 			return true, nil
 		})
 		if err != nil {
-			return fmt.Errorf("kube-proxy on %s never served NodePort %s: %w", n.Name, target, err)
+			return fmt.Errorf("kube-proxy never served %s from the runner's host: %w", target, err)
 		}
 	}
 	return nil
@@ -378,8 +395,8 @@ func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
 		}
 		res.Cells = append(res.Cells, row)
 	}
-	for _, n := range m.Notes {
-		res.Cells = append(res.Cells, experiments.Cell{Case: n, Observed: NA, Match: true})
+	for _, n := range m.NotApplicable {
+		res.Cells = append(res.Cells, experiments.Cell{Case: n.Rows, Observed: NA + ": " + n.Why, Match: true})
 	}
 	return res
 }

@@ -1,9 +1,11 @@
 package trafficpolicy
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/experiments/probe"
 )
 
@@ -43,5 +45,66 @@ func TestWantMatches(t *testing.T) {
 	}
 	if !(want{outcome: Reachable + " (snat)"}).matches(c) {
 		t.Error("snat should match snat")
+	}
+}
+
+func TestConfigHasIPVS(t *testing.T) {
+	for _, c := range []struct {
+		config string
+		want   bool
+		detail string
+	}{
+		{"CONFIG_NETFILTER=y\n# CONFIG_IP_VS is not set\n", false, "CONFIG_IP_VS is not set"},
+		{"CONFIG_IP_VS=m\nCONFIG_IP_VS_IPV6=y\n", true, "CONFIG_IP_VS=m (module, not loaded)"},
+		{"CONFIG_IP_VS=y\n", true, "CONFIG_IP_VS=y"},
+		{"CONFIG_NETFILTER=y\n", false, "CONFIG_IP_VS absent from the kernel configuration"},
+	} {
+		got, detail := configHasIPVS(strings.NewReader(c.config))
+		if got != c.want || detail != c.detail {
+			t.Errorf("%q: got %v %q, want %v %q", c.config, got, detail, c.want, c.detail)
+		}
+	}
+}
+
+// The expected matrices are keyed by kube-proxy mode and version; each
+// table row names cells that exist in the measured matrix.
+func TestExpectedByModeAndVersion(t *testing.T) {
+	lb := "pod on node without endpoint → LB IP, policy Local"
+	closed := "pod on node with endpoint → LB IP closed port, policy Cluster"
+	for _, c := range []struct {
+		mode  string
+		minor int
+		key   string
+		want  string // "" = no expectation
+	}{
+		{"iptables", 34, lb, Reachable},
+		{"iptables", 14, lb, Timeout},
+		{"nftables", 31, lb, Reachable},
+		{"ipvs", 21, lb, Reachable},
+		{"ipvs", 20, lb, ""},
+		{"iptables", 30, closed, Timeout},
+		{"ipvs", 30, closed, Refused},
+		{"none", 30, lb, ""},
+	} {
+		w, ok := Expected(experiments.Environment{KubeProxyMode: c.mode, Minor: c.minor})[c.key]
+		if got := map[bool]string{true: w.outcome}[ok]; got != c.want {
+			t.Errorf("%s 1.%d %q: expected %q, table says %q", c.mode, c.minor, c.key, c.want, got)
+		}
+	}
+	clients := []string{"pod on node with endpoint", "pod on node without endpoint", "hostNetwork on node with endpoint", "hostNetwork on node without endpoint", "external host"}
+	valid := map[string]bool{}
+	for _, cl := range clients {
+		for _, tg := range Targets {
+			for _, p := range Policies {
+				valid[Cell{Client: cl, Target: tg, Policy: p}.Key()] = true
+			}
+		}
+	}
+	for _, e := range expected {
+		for k := range e.cells {
+			if !valid[k] {
+				t.Errorf("expected table %+v names a cell the matrix never measures: %q", e.rule, k)
+			}
+		}
 	}
 }
