@@ -1,0 +1,78 @@
+package chaosmesh
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments"
+)
+
+// Every fault has an expectation after the trigger for each of the four
+// flows, and a network fault's recovery window starts when Chaos Mesh lifts
+// it, not when it is created.
+func TestExpectations(t *testing.T) {
+	env := experiments.Environment{Provider: "kind", KubeProxyMode: "iptables", Minor: 34}
+	const d = 10 * time.Second
+	for _, tc := range []struct {
+		kind Kind
+		flow string
+		want time.Duration // Within
+	}{
+		{Partition, "w1/" + FlowUDPPinned, d + 2*time.Second},
+		{Partition, "w1/" + FlowUDPFresh, d + 2*time.Second},
+		{Partition, "w1/" + FlowTCPNew, d + 2*time.Second},
+		{Partition, "w1/" + FlowTCPReused, d + 15*time.Second},
+		{Loss, "cp/" + FlowUDPPinned, d + 2*time.Second},
+		{Loss, "cp/" + FlowTCPReused, d + 15*time.Second},
+		{Delay, "w2/" + FlowUDPFresh, d + 2*time.Second},
+		{Delay, "w2/" + FlowTCPReused, d + 15*time.Second},
+		{PodKillEcho, "w1/" + FlowUDPPinned, 30 * time.Second},
+		{PodKillEcho, "w1/" + FlowTCPReused, 30 * time.Second},
+		{PodKillCNI, "w1/" + FlowTCPNew, 2 * time.Second},
+		{PodKillCNI, "w2/" + FlowUDPPinned, 2 * time.Second},
+	} {
+		x, ok := experiments.For(expectations(tc.kind, env, d), "trigger", tc.flow)
+		if !ok {
+			t.Errorf("%s: no expectation for %s", tc.kind, tc.flow)
+			continue
+		}
+		if x.Outcome != experiments.Recovers || x.Within != tc.want || x.Source == "" {
+			t.Errorf("%s %s: %s within %s (source %q), want recovers within %s with a source", tc.kind, tc.flow, x.Outcome, x.Within, x.Source, tc.want)
+		}
+	}
+}
+
+// The table must not be changed by computing a run's expectations.
+func TestExpectationsLeaveTableAlone(t *testing.T) {
+	env := experiments.Environment{}
+	expectations(Partition, env, time.Minute)
+	if got := expected[Partition][0].Expect[0].Within; got != 2*time.Second {
+		t.Fatalf("table row changed to %s", got)
+	}
+}
+
+// What the runner would observe, judged against the partition's table: the
+// flows must be down for the fault and back just after it.
+func TestPartitionVerdicts(t *testing.T) {
+	const d = 10 * time.Second
+	exps := expectations(Partition, experiments.Environment{}, d)
+	for _, tc := range []struct {
+		flow  string
+		obs   experiments.Observed
+		match bool
+	}{
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 11 * time.Second, Outage: 10500 * time.Millisecond}, true},
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 14 * time.Second, Outage: 13 * time.Second}, false},
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Never, Outage: 40 * time.Second}, false},
+		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 22 * time.Second, Outage: 21 * time.Second}, true},
+		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 30 * time.Second, Outage: 29 * time.Second}, false},
+	} {
+		x, ok := experiments.For(exps, "trigger", tc.flow)
+		if !ok {
+			t.Fatalf("no expectation for %s", tc.flow)
+		}
+		if got := x.Matches(tc.obs); got != tc.match {
+			t.Errorf("%s observed %s: match %v, want %v (expect %s)", tc.flow, tc.obs, got, tc.match, x.Want())
+		}
+	}
+}
