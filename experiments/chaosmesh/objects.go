@@ -98,8 +98,10 @@ func NetworkChaos(m Meta, f NetworkFault) (*v1alpha1.NetworkChaos, error) {
 
 // PodFault is one PodChaos pod-kill, as parameters.
 type PodFault struct {
-	// Duration bounds the object's life in the cluster; the kill itself is
-	// instantaneous.
+	// Duration is set for uniformity and for the validation, but Chaos Mesh
+	// treats pod-kill as one-shot (IsOneShot): it kills once, ignores the
+	// duration and keeps the object until it is deleted (by Recover, or
+	// with the run's namespace).
 	Duration time.Duration
 	Target   Selection
 	// Mode is how many of the selected pods die: one (default) or all.

@@ -58,7 +58,8 @@ func (x *PodKillExp) victim() string {
 
 // Info implements experiments.Experiment.
 func (x *PodKillExp) Info() experiments.Info {
-	trigger := fmt.Sprintf("Chaos Mesh PodChaos pod-kill (no grace period) of %s, duration %s", x.victim(), x.o.duration)
+	// pod-kill is one-shot in Chaos Mesh: the duration does not end anything.
+	trigger := fmt.Sprintf("Chaos Mesh PodChaos pod-kill (no grace period, one-shot; duration %s) of %s", x.o.duration, x.victim())
 	return experiments.Info{
 		Title:   "Chaos Mesh PodChaos kill of " + x.victim(),
 		Trigger: trigger,
