@@ -95,22 +95,65 @@ func readyNodes(ctx context.Context, r *experiments.Run, selector string) (map[s
 	return nodes, nil
 }
 
-// netemMissing returns the nodes whose kernel has no netem qdisc, tried in a
-// throw-away network namespace (unshare) through the node agent: nothing is
-// left behind, and no interface a pod uses is touched.
-func netemMissing(ctx context.Context, r *experiments.Run, nodes []string) ([]string, error) {
-	var missing []string
+// tcQdiscs are the qdisc kinds chaos-daemon builds for a NetworkChaos with
+// tc parameters and a target (pkg/chaosdaemon/tc_server.go): a prio root
+// with sfq bands, and netem on the band its ipset filter steers the target's
+// packets to. The netem kind comes first: it is what most kernels lack.
+var tcQdiscs = []struct {
+	kind, module string
+	args         []string
+}{
+	{"netem", "sch_netem", []string{"netem", "delay", "1ms"}},
+	{"prio", "sch_prio", []string{"prio", "bands", "4", "priomap", "1", "2", "2", "2", "1", "2", "0", "0", "1", "1", "1", "1", "1", "1", "1", "1"}},
+	{"sfq", "sch_sfq", []string{"sfq"}},
+}
+
+// qdiscsMissing returns, per node, the qdisc kinds of tcQdiscs its kernel
+// lacks, each tried as the root qdisc of lo in a throw-away network
+// namespace (unshare) through the node agent: nothing is left behind, and no
+// interface a pod uses is touched.
+func qdiscsMissing(ctx context.Context, r *experiments.Run, nodes []string) (map[string][]string, error) {
+	missing := map[string][]string{}
 	for _, n := range nodes {
-		_, err := r.Agent.Run(ctx, n, "unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms")
-		switch {
-		case err == nil:
-		case strings.Contains(err.Error(), "qdisc kind is unknown"):
-			missing = append(missing, n)
-		default:
-			return nil, fmt.Errorf("probe netem on %s: %w", n, err)
+		for _, q := range tcQdiscs {
+			cmd := append([]string{"unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root"}, q.args...)
+			_, err := r.Agent.Run(ctx, n, cmd...)
+			switch {
+			case err == nil:
+			case strings.Contains(err.Error(), "qdisc kind is unknown"):
+				missing[n] = append(missing[n], q.kind)
+			default:
+				return nil, fmt.Errorf("try qdisc %s on %s: %w", q.kind, n, err)
+			}
 		}
 	}
 	return missing, nil
+}
+
+// lacksReason says which qdiscs are missing where, or "" when none is:
+// "kernel lacks the netem qdisc (sch_netem), prio qdisc (sch_prio) on [n1 n2]".
+func lacksReason(missing map[string][]string) string {
+	var nodes, what []string
+	seen := map[string]bool{}
+	for n, kinds := range missing {
+		if len(kinds) == 0 {
+			continue
+		}
+		nodes = append(nodes, n)
+		for _, k := range kinds {
+			seen[k] = true
+		}
+	}
+	if len(nodes) == 0 {
+		return ""
+	}
+	sort.Strings(nodes)
+	for _, q := range tcQdiscs {
+		if seen[q.kind] {
+			what = append(what, fmt.Sprintf("%s qdisc (%s)", q.kind, q.module))
+		}
+	}
+	return fmt.Sprintf("kernel lacks the %s on %v", strings.Join(what, ", "), nodes)
 }
 
 // Fault is one created Chaos Mesh object.

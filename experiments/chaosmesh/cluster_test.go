@@ -85,3 +85,20 @@ func TestInstalled(t *testing.T) {
 		})
 	}
 }
+
+func TestLacksReason(t *testing.T) {
+	for _, tc := range []struct {
+		missing map[string][]string
+		want    string
+	}{
+		{nil, ""},
+		{map[string][]string{"w1": nil}, ""},
+		{map[string][]string{"w2": {"prio", "netem"}, "w1": {"netem", "prio"}},
+			"kernel lacks the netem qdisc (sch_netem), prio qdisc (sch_prio) on [w1 w2]"},
+		{map[string][]string{"w1": {"sfq"}, "w2": nil}, "kernel lacks the sfq qdisc (sch_sfq) on [w1]"},
+	} {
+		if got := lacksReason(tc.missing); got != tc.want {
+			t.Errorf("lacksReason(%v) = %q, want %q", tc.missing, got, tc.want)
+		}
+	}
+}

@@ -8,7 +8,7 @@
 // Every fault object carries spec.duration, so Chaos Mesh lifts it on its own
 // even if the runner dies; it lives in the run's namespace, so the janitor's
 // deletion of the namespace also ends it. Where Chaos Mesh (or its
-// chaos-daemon, or the kernel's netem qdisc) is missing, Setup ends the
+// chaos-daemon, or the kernel's netem, prio or sfq qdisc) is missing, Setup ends the
 // experiment as not applicable and says which.
 package chaosmesh
 
@@ -114,7 +114,7 @@ func (x *Network) netemNote() string {
 	if x.kind == Partition {
 		return ""
 	}
-	return "; the kernel's netem qdisc, tried through the node agent in a throw-away network namespace"
+	return "; the kernel's netem, prio and sfq qdiscs, tried through the node agent in a throw-away network namespace"
 }
 
 // Applies implements experiments.Experiment; whether Chaos Mesh is there is
@@ -147,12 +147,12 @@ func (x *Network) Setup(ctx context.Context, r *experiments.Run) error {
 		return fmt.Errorf("%w: chaos-daemon runs on no worker node (only on %v)", experiments.ErrNotApplicable, nodes)
 	}
 	if x.kind != Partition {
-		missing, err := netemMissing(ctx, r, nodes)
+		missing, err := qdiscsMissing(ctx, r, nodes)
 		if err != nil {
 			return err
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("%w: kernel lacks the netem qdisc (sch_netem) on %v: NetworkChaos %s needs tc netem", experiments.ErrNotApplicable, missing, x.kind)
+		if why := lacksReason(missing); why != "" {
+			return fmt.Errorf("%w: %s: chaos-daemon builds NetworkChaos %s from tc prio, sfq and netem qdiscs", experiments.ErrNotApplicable, why, x.kind)
 		}
 	}
 	if x.path, err = deployEcho(ctx, r, echo); err != nil {

@@ -14,8 +14,9 @@
 # (StressChaos memory), byteman (JVMChaos). nsexec, which NetworkChaos needs
 # to enter pod network namespaces, is a release download upstream; here it is
 # tools/cluster/chaosmesh/nsexec.c (same command line). NetworkChaos loss,
-# delay, duplicate, corrupt and bandwidth use tc netem/tbf: they need the
-# kernel's sch_netem, which the experiments detect.
+# delay, duplicate and corrupt build tc prio + sfq + netem qdiscs in the pod:
+# kernels without sch_prio, sch_sfq, sch_netem (this machine's) fail them with
+# "Specified qdisc kind is unknown"; the experiments detect that beforehand.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/versions.sh"
 
