@@ -28,11 +28,18 @@ type Expect struct {
 	Flow    string
 	Outcome Outcome
 	Within  time.Duration
-	Source  string // upstream issue or document the expectation comes from
+	// MinOutage, for Recovers, is how long the flow must at least be down:
+	// for an injected fault that must cut the path, a flow that never
+	// noticed it is a finding, not a pass.
+	MinOutage time.Duration
+	Source    string // upstream issue or document the expectation comes from
 }
 
 // Want is the expectation in words.
 func (x Expect) Want() string {
+	if x.Outcome == Recovers && x.MinOutage > 0 {
+		return fmt.Sprintf("down ≥ %s, recovers within %s", fmtDur(x.MinOutage), fmtDur(x.Within))
+	}
 	if x.Outcome == Recovers && x.Within > 0 {
 		return fmt.Sprintf("recovers within %s", fmtDur(x.Within))
 	}
@@ -120,6 +127,9 @@ func Observe(samples []probe.Sample, trigger, end time.Time) Observed {
 func (x Expect) Matches(o Observed) bool {
 	switch x.Outcome {
 	case Recovers:
+		if x.MinOutage > 0 {
+			return o.Outcome == Recovers && o.Outage >= x.MinOutage && (x.Within == 0 || o.After <= x.Within)
+		}
 		return o.Outcome == NoOutage || (o.Outcome == Recovers && (x.Within == 0 || o.After <= x.Within))
 	default:
 		return o.Outcome == x.Outcome

@@ -65,6 +65,11 @@ func TestExpectMatches(t *testing.T) {
 		{rec, Observed{Outcome: Never}, false},
 		{Expect{Outcome: Never}, Observed{Outcome: Never}, true},
 		{Expect{Outcome: Never}, Observed{Outcome: Recovers}, false},
+		// a fault that must cut the path: not noticing it is no pass
+		{Expect{Outcome: Recovers, Within: 12 * time.Second, MinOutage: 5 * time.Second}, Observed{Outcome: NoOutage}, false},
+		{Expect{Outcome: Recovers, Within: 12 * time.Second, MinOutage: 5 * time.Second}, Observed{Outcome: Recovers, After: 10 * time.Second, Outage: 2 * time.Second}, false},
+		{Expect{Outcome: Recovers, Within: 12 * time.Second, MinOutage: 5 * time.Second}, Observed{Outcome: Recovers, After: 10 * time.Second, Outage: 9 * time.Second}, true},
+		{Expect{Outcome: Recovers, Within: 12 * time.Second, MinOutage: 5 * time.Second}, Observed{Outcome: Recovers, After: 13 * time.Second, Outage: 9 * time.Second}, false},
 	}
 	for i, c := range cases {
 		if got := c.x.Matches(c.o); got != c.want {

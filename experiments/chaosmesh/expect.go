@@ -61,14 +61,18 @@ var expected = map[Kind][]experiments.Rule{
 	}}},
 }
 
-// expectations for kind in env; network faults' windows are shifted by the
-// fault's duration, since they can only recover once it is lifted.
+// expectations for kind in env. A network fault's window is shifted by its
+// duration, since flows can only recover once it is lifted, and it must
+// show: each flow down for at least half the duration (injection takes up to
+// a few seconds per pod, and Chaos Mesh counts the duration from the
+// creation timestamp, truncated to the second).
 func expectations(kind Kind, env experiments.Environment, faultDuration time.Duration) []experiments.Expect {
 	rows := experiments.Lookup(expected[kind], env)
 	out := make([]experiments.Expect, len(rows))
 	for i, x := range rows {
 		if kind == Partition || kind == Loss || kind == Delay {
 			x.Within += faultDuration
+			x.MinOutage = faultDuration / 2
 		}
 		out[i] = x
 	}

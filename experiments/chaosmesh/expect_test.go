@@ -14,30 +14,31 @@ func TestExpectations(t *testing.T) {
 	env := experiments.Environment{Provider: "kind", KubeProxyMode: "iptables", Minor: 34}
 	const d = 10 * time.Second
 	for _, tc := range []struct {
-		kind Kind
-		flow string
-		want time.Duration // Within
+		kind      Kind
+		flow      string
+		want      time.Duration // Within
+		minOutage time.Duration
 	}{
-		{Partition, "w1/" + FlowUDPPinned, d + 2*time.Second},
-		{Partition, "w1/" + FlowUDPFresh, d + 2*time.Second},
-		{Partition, "w1/" + FlowTCPNew, d + 2*time.Second},
-		{Partition, "w1/" + FlowTCPReused, d + 15*time.Second},
-		{Loss, "cp/" + FlowUDPPinned, d + 2*time.Second},
-		{Loss, "cp/" + FlowTCPReused, d + 15*time.Second},
-		{Delay, "w2/" + FlowUDPFresh, d + 2*time.Second},
-		{Delay, "w2/" + FlowTCPReused, d + 15*time.Second},
-		{PodKillEcho, "w1/" + FlowUDPPinned, 30 * time.Second},
-		{PodKillEcho, "w1/" + FlowTCPReused, 30 * time.Second},
-		{PodKillCNI, "w1/" + FlowTCPNew, 2 * time.Second},
-		{PodKillCNI, "w2/" + FlowUDPPinned, 2 * time.Second},
+		{Partition, "w1/" + FlowUDPPinned, d + 2*time.Second, d / 2},
+		{Partition, "w1/" + FlowUDPFresh, d + 2*time.Second, d / 2},
+		{Partition, "w1/" + FlowTCPNew, d + 2*time.Second, d / 2},
+		{Partition, "w1/" + FlowTCPReused, d + 15*time.Second, d / 2},
+		{Loss, "cp/" + FlowUDPPinned, d + 2*time.Second, d / 2},
+		{Loss, "cp/" + FlowTCPReused, d + 15*time.Second, d / 2},
+		{Delay, "w2/" + FlowUDPFresh, d + 2*time.Second, d / 2},
+		{Delay, "w2/" + FlowTCPReused, d + 15*time.Second, d / 2},
+		{PodKillEcho, "w1/" + FlowUDPPinned, 30 * time.Second, 0},
+		{PodKillEcho, "w1/" + FlowTCPReused, 30 * time.Second, 0},
+		{PodKillCNI, "w1/" + FlowTCPNew, 2 * time.Second, 0},
+		{PodKillCNI, "w2/" + FlowUDPPinned, 2 * time.Second, 0},
 	} {
 		x, ok := experiments.For(expectations(tc.kind, env, d), "trigger", tc.flow)
 		if !ok {
 			t.Errorf("%s: no expectation for %s", tc.kind, tc.flow)
 			continue
 		}
-		if x.Outcome != experiments.Recovers || x.Within != tc.want || x.Source == "" {
-			t.Errorf("%s %s: %s within %s (source %q), want recovers within %s with a source", tc.kind, tc.flow, x.Outcome, x.Within, x.Source, tc.want)
+		if x.Outcome != experiments.Recovers || x.Within != tc.want || x.Source == "" || x.MinOutage != tc.minOutage {
+			t.Errorf("%s %s: %s (source %q), want down ≥ %s, recovers within %s, with a source", tc.kind, tc.flow, x.Want(), x.Source, tc.minOutage, tc.want)
 		}
 	}
 }
@@ -64,6 +65,9 @@ func TestPartitionVerdicts(t *testing.T) {
 		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 11 * time.Second, Outage: 10500 * time.Millisecond}, true},
 		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 14 * time.Second, Outage: 13 * time.Second}, false},
 		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Never, Outage: 40 * time.Second}, false},
+		// the partition never reached the flow, or barely
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.NoOutage}, false},
+		{"w1/" + FlowUDPFresh, experiments.Observed{Outcome: experiments.Recovers, After: 10 * time.Second, Outage: 300 * time.Millisecond}, false},
 		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 22 * time.Second, Outage: 21 * time.Second}, true},
 		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 30 * time.Second, Outage: 29 * time.Second}, false},
 	} {
