@@ -191,6 +191,8 @@ $(labels 4)
     netchaos.io/chaos-daemon: "${2:-}"
 spec:
   replicas: 1
+  # leader election is off: never two controllers at once, even during an update
+  strategy: { type: Recreate }
   selector: { matchLabels: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: controller-manager } }
   template:
     metadata:
@@ -218,6 +220,8 @@ $(labels 8)
             - { name: SECURITY_MODE, value: "false" }
             - { name: CHAOSD_SECURITY_MODE, value: "false" }
             - { name: ENABLE_LEADER_ELECTION, value: "false" }
+            # pod-failure swaps containers' images for a pause image: the one the nodes already hold
+            - { name: POD_FAILURE_PAUSE_IMAGE, value: "$PAUSE_IMG" }
             - { name: TEMPLATE_LABELS, value: "app.kubernetes.io/component:template" }
             - { name: CONFIGMAP_LABELS, value: "app.kubernetes.io/component:webhook" }
           volumeMounts: [ { name: webhook-certs, mountPath: /etc/webhook/certs, readOnly: true } ]
@@ -289,6 +293,8 @@ install() { # install CLUSTER KUBECONFIG
   build_images
   webhook_cert
   source_tree   # the CRDs come from the same module download
+  PAUSE_IMG=$($K get nodes -o jsonpath='{.items[0].status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '/pause:' || true)
+  PAUSE_IMG=${PAUSE_IMG:-registry.k8s.io/pause:3.10.1}
   KEY=$( { echo "$CHAOSMESH_VERSION"; docker image inspect -f '{{.Id}}' "$CTRL_IMG" "$DAEMON_IMG"; md5sum <"$0"; md5sum <"$SRC/manifests/crd.yaml"; } | md5sum | cut -c1-12)
   if [ "$($K -n $NS get deploy chaos-controller-manager -o jsonpath='{.metadata.annotations.netchaos\.io/install-key}' 2>/dev/null)" = "$KEY" ] &&
      $K -n $NS rollout status deploy/chaos-controller-manager --timeout=5s >/dev/null 2>&1 &&
@@ -324,6 +330,6 @@ case ${1:-} in
   build) build_images ;;
   install) install "${2:?cluster name}" "${3:?kubeconfig}" ;;
   uninstall) uninstall "${2:?cluster name}" "${3:?kubeconfig}" ;;
-  manifest) webhook_cert; KEY=example manifest yes ;;   # what install applies besides the CRDs
+  manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest yes ;;   # what install applies besides the CRDs
   *) die "usage: chaosmesh.sh build | install <cluster> <kubeconfig> | uninstall <cluster> <kubeconfig> | manifest" ;;
 esac
