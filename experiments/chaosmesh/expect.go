@@ -20,7 +20,7 @@ const (
 
 // Sources of the expectations below.
 const (
-	srcLifted   = "Chaos Mesh lifts the fault at creation + duration (desiredphase controller); nothing else holds the path"
+	srcLifted   = "Chaos Mesh lifts the fault at creation + duration (desiredphase controller; creation timestamp in whole seconds, injection latency comes off the duration); nothing else holds the path"
 	srcRTO      = "RFC 6298: a kept TCP connection resumes at its next retransmission, whose backoff doubled during the fault"
 	srcReplaced = "the Deployment replaces the pod; kube-proxy moves the Service and deletes UDP conntrack entries of the old endpoint (kubernetes/kubernetes#127318)"
 	srcDataPath = "the CNI data path (routes, iptables or eBPF maps) is kernel state that outlives its agent pod"

@@ -24,7 +24,12 @@ import (
 
 // Defaults of the options.
 const (
-	DefaultDuration = 10 * time.Second
+	// DefaultDuration leaves room for Chaos Mesh's injection latency (up to
+	// ~6 s per fault on a loaded 2-core kind cluster), which eats into the
+	// duration since Chaos Mesh counts it from the object's creation; the
+	// 45 s observation still covers the fault and a kept TCP connection's
+	// retransmission backoff after it.
+	DefaultDuration = 20 * time.Second
 	DefaultLoss     = 100
 	// DefaultLatency is beyond the probes' 500 ms timeout, so the delay
 	// shows as an outage for as long as it lasts: proof it was applied.
@@ -40,7 +45,7 @@ type options struct {
 // Option tunes a fault.
 type Option func(*options)
 
-// WithDuration sets the fault's spec.duration (default 10 s).
+// WithDuration sets the fault's spec.duration (default 20 s).
 func WithDuration(d time.Duration) Option { return func(o *options) { o.duration = d } }
 
 // WithLoss sets the loss fault's percentage (default 100).

@@ -90,7 +90,7 @@ func TestCatalogChaosMesh(t *testing.T) {
 			t.Errorf("%s is marked node-disruptive", e.name)
 		}
 		fault := e.plan[len(e.plan)-1]
-		if !strings.HasPrefix(fault, "fault: ") || !strings.Contains(fault, "duration 10s") {
+		if !strings.HasPrefix(fault, "fault: ") || !strings.Contains(fault, "duration 20s") {
 			t.Errorf("%s: last plan line %q does not state the fault and its duration", e.name, fault)
 		}
 		if one, err := selectExperiments([]string{e.name}); err != nil || len(one) != 1 {
