@@ -62,14 +62,16 @@ func TestPartitionVerdicts(t *testing.T) {
 		obs   experiments.Observed
 		match bool
 	}{
-		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 11 * time.Second, Outage: 10500 * time.Millisecond}, true},
-		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 14 * time.Second, Outage: 13 * time.Second}, false},
-		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Never, Outage: 40 * time.Second}, false},
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 11 * time.Second, Outage: 10500 * time.Millisecond, Longest: 10500 * time.Millisecond, LongestAfter: 11 * time.Second}, true},
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Recovers, After: 14 * time.Second, Outage: 13 * time.Second, Longest: 13 * time.Second, LongestAfter: 14 * time.Second}, false},
+		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.Never, Outage: 40 * time.Second, Longest: 40 * time.Second, LongestAfter: 45 * time.Second, LongestOpen: true}, false},
 		// the partition never reached the flow, or barely
 		{"w1/" + FlowUDPPinned, experiments.Observed{Outcome: experiments.NoOutage}, false},
-		{"w1/" + FlowUDPFresh, experiments.Observed{Outcome: experiments.Recovers, After: 10 * time.Second, Outage: 300 * time.Millisecond}, false},
-		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 22 * time.Second, Outage: 21 * time.Second}, true},
-		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 30 * time.Second, Outage: 29 * time.Second}, false},
+		{"w1/" + FlowUDPFresh, experiments.Observed{Outcome: experiments.Recovers, After: 10 * time.Second, Outage: 300 * time.Millisecond, Longest: 300 * time.Millisecond, LongestAfter: 10 * time.Second}, false},
+		// seen at load 24: a blip just before the trigger, then the partition
+		{"w1/" + FlowUDPFresh, experiments.Observed{Outcome: experiments.Recovers, After: 2 * time.Millisecond, Outage: 49 * time.Millisecond, Longest: 9 * time.Second, LongestAfter: 10 * time.Second}, true},
+		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 22 * time.Second, Outage: 21 * time.Second, Longest: 21 * time.Second, LongestAfter: 22 * time.Second}, true},
+		{"w1/" + FlowTCPReused, experiments.Observed{Outcome: experiments.Recovers, After: 30 * time.Second, Outage: 29 * time.Second, Longest: 29 * time.Second, LongestAfter: 30 * time.Second}, false},
 	} {
 		x, ok := experiments.For(exps, "trigger", tc.flow)
 		if !ok {
