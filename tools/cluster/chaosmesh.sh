@@ -319,7 +319,8 @@ uninstall() { # uninstall CLUSTER KUBECONFIG: faults first, while the controller
   for r in $($K get crd -o name 2>/dev/null | grep '\.chaos-mesh\.org$' | sed 's#.*/##'); do
     $K delete "$r" --all -A --timeout=120s >/dev/null 2>&1 || true
   done
-  $K delete crd -o name $($K get crd -o name | grep '\.chaos-mesh\.org$') >/dev/null 2>&1 || true
+  local crds; crds=$($K get crd -o name | grep '\.chaos-mesh\.org$' || true)
+  [ -z "$crds" ] || $K delete $crds --timeout=120s >/dev/null
   $K delete ns $NS --ignore-not-found --timeout=120s >/dev/null
   $K delete clusterrole,clusterrolebinding -l netchaos.io/install=chaos-mesh --ignore-not-found >/dev/null
   log chaos-mesh "Chaos Mesh removed"
