@@ -28,11 +28,19 @@ type Expect struct {
 	Flow    string
 	Outcome Outcome
 	Within  time.Duration
-	Source  string // upstream issue or document the expectation comes from
+	// MinOutage, for Recovers, is how long the flow must at least be down:
+	// for an injected fault that must cut the path, a flow that never
+	// noticed it is a finding, not a pass. With it, the longest outage in
+	// the window is judged (Observed.Longest), not the first.
+	MinOutage time.Duration
+	Source    string // upstream issue or document the expectation comes from
 }
 
 // Want is the expectation in words.
 func (x Expect) Want() string {
+	if x.Outcome == Recovers && x.MinOutage > 0 {
+		return fmt.Sprintf("down ≥ %s, recovers within %s", fmtDur(x.MinOutage), fmtDur(x.Within))
+	}
 	if x.Outcome == Recovers && x.Within > 0 {
 		return fmt.Sprintf("recovers within %s", fmtDur(x.Within))
 	}
@@ -76,13 +84,30 @@ type Observed struct {
 	After   time.Duration // trigger to recovery (Recovers)
 	Outage  time.Duration // length of the outage
 	Window  time.Duration // trigger to end of the window
+	// Longest is the longest outage in the window (running at the trigger
+	// or starting after it), LongestAfter the trigger to its end, and
+	// LongestOpen whether it was still running when the window closed.
+	// Outcome, After and Outage describe the first outage; on a noisy
+	// cluster that can be a blip before the fault took hold, so
+	// expectations with MinOutage judge the longest one.
+	Longest      time.Duration
+	LongestAfter time.Duration
+	LongestOpen  bool
 }
 
 // String says it in words, never printing an open outage as a finite number.
 func (o Observed) String() string {
 	switch o.Outcome {
 	case Recovers:
-		return fmt.Sprintf("recovered %s after the trigger (outage %s)", fmtDur(o.After), fmtDur(o.Outage))
+		s := fmt.Sprintf("recovered %s after the trigger (outage %s)", fmtDur(o.After), fmtDur(o.Outage))
+		if o.Longest > o.Outage {
+			end := "ended " + fmtDur(o.LongestAfter) + " after the trigger"
+			if o.LongestOpen {
+				end = "still running when the window closed"
+			}
+			s += fmt.Sprintf("; longest outage %s, %s", fmtDur(o.Longest), end)
+		}
+		return s
 	case Never:
 		return fmt.Sprintf("never recovered within the %s window (down ≥ %s)", fmtDur(o.Window), fmtDur(o.Outage))
 	case Unreached:
@@ -106,6 +131,14 @@ func Observe(samples []probe.Sample, trigger, end time.Time) Observed {
 		o.Outcome = Unreached
 		return o
 	}
+	for _, out := range st.Outages {
+		if !out.Open && !out.End.After(trigger) {
+			continue // over before the trigger
+		}
+		if d := out.Duration(); d > o.Longest {
+			o.Longest, o.LongestAfter, o.LongestOpen = d, out.End.Sub(trigger), out.Open
+		}
+	}
 	r := st.Recoveries[0]
 	switch {
 	case r.Never:
@@ -120,6 +153,9 @@ func Observe(samples []probe.Sample, trigger, end time.Time) Observed {
 func (x Expect) Matches(o Observed) bool {
 	switch x.Outcome {
 	case Recovers:
+		if x.MinOutage > 0 {
+			return !o.LongestOpen && o.Longest >= x.MinOutage && (x.Within == 0 || o.LongestAfter <= x.Within)
+		}
 		return o.Outcome == NoOutage || (o.Outcome == Recovers && (x.Within == 0 || o.After <= x.Within))
 	default:
 		return o.Outcome == x.Outcome

@@ -32,9 +32,17 @@ func TestObserve(t *testing.T) {
 		want    Observed
 	}{
 		{".....", ms(20), ms(40), Observed{Outcome: NoOutage, Window: ms(20)}},
-		{"..xx..", ms(15), ms(50), Observed{Outcome: Recovers, After: ms(25), Outage: ms(20), Window: ms(35)}},
+		{"..xx..", ms(15), ms(50), Observed{Outcome: Recovers, After: ms(25), Outage: ms(20), Window: ms(35),
+			Longest: ms(20), LongestAfter: ms(25)}},
 		// Lost until the window ends (the mitigation), answered after it: never by itself.
-		{"..xxxx..", ms(15), ms(45), Observed{Outcome: Never, Outage: ms(25), Window: ms(30)}},
+		{"..xxxx..", ms(15), ms(45), Observed{Outcome: Never, Outage: ms(25), Window: ms(30),
+			Longest: ms(25), LongestAfter: ms(30), LongestOpen: true}},
+		// A blip first, then the real outage: first and longest differ.
+		{"..x...xxxxx..", ms(15), ms(120), Observed{Outcome: Recovers, After: ms(15), Outage: ms(10), Window: ms(105),
+			Longest: ms(50), LongestAfter: ms(95)}},
+		// An outage over before the trigger is no part of the window.
+		{"xxxxx.........x..", ms(60), ms(160), Observed{Outcome: Recovers, After: ms(90), Outage: ms(10), Window: ms(100),
+			Longest: ms(10), LongestAfter: ms(90)}},
 		{"xxxx", 0, ms(30), Observed{Outcome: Unreached, Window: ms(30)}},
 	}
 	for _, tc := range tests {
@@ -54,6 +62,7 @@ func TestObservedStringNeverLooksFinite(t *testing.T) {
 
 func TestExpectMatches(t *testing.T) {
 	rec := Expect{Outcome: Recovers, Within: time.Second}
+	cut := Expect{Outcome: Recovers, Within: 12 * time.Second, MinOutage: 5 * time.Second}
 	cases := []struct {
 		x    Expect
 		o    Observed
@@ -65,6 +74,14 @@ func TestExpectMatches(t *testing.T) {
 		{rec, Observed{Outcome: Never}, false},
 		{Expect{Outcome: Never}, Observed{Outcome: Never}, true},
 		{Expect{Outcome: Never}, Observed{Outcome: Recovers}, false},
+		// a fault that must cut the path: not noticing it is no pass; the
+		// longest outage is judged, so a blip before it does not count
+		{cut, Observed{Outcome: NoOutage}, false},
+		{cut, Observed{Outcome: Recovers, After: 10 * time.Second, Outage: 2 * time.Second, Longest: 2 * time.Second, LongestAfter: 10 * time.Second}, false},
+		{cut, Observed{Outcome: Recovers, After: 10 * time.Second, Outage: 9 * time.Second, Longest: 9 * time.Second, LongestAfter: 10 * time.Second}, true},
+		{cut, Observed{Outcome: Recovers, After: 100 * time.Millisecond, Outage: 50 * time.Millisecond, Longest: 9 * time.Second, LongestAfter: 11 * time.Second}, true},
+		{cut, Observed{Outcome: Recovers, After: 13 * time.Second, Outage: 9 * time.Second, Longest: 9 * time.Second, LongestAfter: 13 * time.Second}, false},
+		{cut, Observed{Outcome: Recovers, After: 100 * time.Millisecond, Outage: 50 * time.Millisecond, Longest: 20 * time.Second, LongestAfter: 30 * time.Second, LongestOpen: true}, false},
 	}
 	for i, c := range cases {
 		if got := c.x.Matches(c.o); got != c.want {

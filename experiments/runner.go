@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -129,7 +130,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	for _, s := range steps {
 		if err := r.Do(s.what, s.do); err != nil {
 			if errors.Is(err, ErrNotApplicable) {
-				res.Applicable, res.Reason = false, err.Error()
+				res.Applicable, res.Reason = false, notApplicableReason(err)
 				return res
 			}
 			res.Err = fmt.Errorf("%s: %w", s.what, err)
@@ -194,6 +195,13 @@ func tag(ev []Evidence, when string) []Evidence {
 		ev[i].When = when
 	}
 	return ev
+}
+
+// notApplicableReason is the reason in an error wrapping ErrNotApplicable,
+// without the sentinel's own words: the report and the CLI already say "not
+// applicable".
+func notApplicableReason(err error) string {
+	return strings.TrimPrefix(err.Error(), ErrNotApplicable.Error()+": ")
 }
 
 // sleep waits d unless ctx ends first; it reports whether it waited it all.

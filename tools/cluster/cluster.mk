@@ -49,3 +49,5 @@ cluster-down:
 clean-cluster:
 	@$(CLUSTER_SH)/clean.sh
 	@rm -f $(KUBECONFIG_FILE)
+
+include $(CLUSTER_SH)/chaosmesh.mk

@@ -5,3 +5,8 @@ METALLB_VERSION=v0.15.2           # go.universe.tf/metallb
 KIND_VERSION=v0.30.0              # sigs.k8s.io/kind (pinned in the main go.mod)
 NODE_DEBS=systemd,dbus,iptables,nftables,iproute2,conntrack,ethtool,socat,util-linux,mount,kmod,ca-certificates,libseccomp2,procps,containerd,runc,containernetworking-plugins,jq,bash,pigz,iputils-ping
 PROXY_DEBS=iptables,nftables,conntrack
+# Chaos Mesh: the proxy serves these pseudo-versions (tagged v2.x are refused). The
+# api module is a separate module the main one replaces with ./api, which its zip
+# does not carry; the build points the replace at this version instead.
+CHAOSMESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb
+CHAOSMESH_API_VERSION=v0.0.0-20260906172039-d70b66ad97ac

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/chaosmesh"
 	"github.com/netchaos/netchaos/experiments/hostnetworkflip"
 	"github.com/netchaos/netchaos/experiments/networkdrestart"
 	"github.com/netchaos/netchaos/experiments/trafficpolicy"
@@ -42,6 +43,14 @@ func catalog() []entry {
 		outage(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
 		outage(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
 		t3,
+		// Generic faults through Chaos Mesh, where it is installed: each
+		// reports not applicable (and why) where it, its chaos-daemon or the
+		// kernel's netem qdisc is missing.
+		outage(chaosmesh.NewPartition(), "chaosmesh"),
+		outage(chaosmesh.NewLoss(), "chaosmesh"),
+		outage(chaosmesh.NewDelay(), "chaosmesh"),
+		outage(chaosmesh.NewPodKill(), "chaosmesh"),
+		outage(chaosmesh.NewCNIAgentKill(), "chaosmesh"),
 		{name: trafficpolicy.Name, labels: []string{"t4", "policy"}, plan: trafficpolicy.Plan, run: func(ctx context.Context, e *experiments.Env, _ experiments.Windows) experiments.Result {
 			return trafficpolicy.Experiment(ctx, e)
 		}},

@@ -70,3 +70,31 @@ func TestBudgetsFileErrorsNameEveryField(t *testing.T) {
 		t.Fatalf("budgets = %v, %v", b, err)
 	}
 }
+
+// The Chaos Mesh faults are selectable by name and together by their label,
+// and each plans its fault with a time limit.
+func TestCatalogChaosMesh(t *testing.T) {
+	want := []string{"chaosmesh-partition", "chaosmesh-loss", "chaosmesh-delay", "chaosmesh-pod-kill", "chaosmesh-cni-agent-kill"}
+	got, err := selectExperiments([]string{"chaosmesh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("label chaosmesh selects %d experiments, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		if e.name != want[i] {
+			t.Errorf("entry %d is %s, want %s", i, e.name, want[i])
+		}
+		if e.nodeDisruptive {
+			t.Errorf("%s is marked node-disruptive", e.name)
+		}
+		fault := e.plan[len(e.plan)-1]
+		if !strings.HasPrefix(fault, "fault: ") || !strings.Contains(fault, "duration 20s") {
+			t.Errorf("%s: last plan line %q does not state the fault and its duration", e.name, fault)
+		}
+		if one, err := selectExperiments([]string{e.name}); err != nil || len(one) != 1 {
+			t.Errorf("select %s: %v (%d entries)", e.name, err, len(one))
+		}
+	}
+}

@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# Chaos Mesh built offline from its Go module sources and installed into a kind
+# cluster: the controller-manager and chaos-daemon, with the CRDs from the same
+# module download and a minimal deployment (no dashboard, no DNS server, no
+# admission webhooks, no mTLS between controller and daemon).
+#   chaosmesh.sh build                           build the two images (cached by their inputs)
+#   chaosmesh.sh install <cluster> <kubeconfig>  build, load into kind, apply; skips what is current
+#   chaosmesh.sh uninstall <cluster> <kubeconfig>
+#   chaosmesh.sh manifest                        print what install applies besides the CRDs
+# Variables: KIND, KUBECTL (default $OUT/bin/kind, $OUT/bin/kubectl).
+#
+# What cannot come from Go modules or Debian, and so is missing from the
+# chaos-daemon image: toda (Rust, IOChaos), tproxy (Rust, HTTPChaos), memStress
+# (StressChaos memory), byteman (JVMChaos). nsexec, which NetworkChaos needs
+# to enter pod network namespaces, is a release download upstream; here it is
+# tools/cluster/chaosmesh/nsexec.c (same command line). NetworkChaos loss,
+# delay, duplicate and corrupt build tc prio + sfq + netem qdiscs in the pod:
+# kernels without sch_prio, sch_sfq, sch_netem (this machine's) fail them with
+# "Specified qdisc kind is unknown"; the experiments detect that beforehand.
+source "$(dirname "$0")/lib.sh"
+source "$HERE/versions.sh"
+
+NS=chaos-mesh
+CM_MOD=github.com/chaos-mesh/chaos-mesh
+TAG=${CHAOSMESH_VERSION##*-}   # the commit
+CTRL_IMG=netchaos/chaos-controller-manager:$TAG
+DAEMON_IMG=netchaos/chaos-daemon:$TAG
+DAEMON_DEBS=iptables,ipset,iproute2,util-linux,procps,ca-certificates
+DAEMON_BASE=netchaos/chaos-daemon-base:bookworm-$(echo "$DAEMON_DEBS" | md5sum | cut -c1-8)
+SRC=$OUT/chaosmesh/src-$TAG
+KIND=${KIND:-$BIN/kind}
+KUBECTL=${KUBECTL:-$BIN/kubectl}
+
+srcsum() { local a; for a in "$@"; do if [ -f "$a" ]; then md5sum <"$a"; else echo "$a"; fi; done | md5sum | cut -c1-12; }
+fresh() { [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.src"}}' "$1" 2>/dev/null)" = "$(srcsum "${@:2}")" ]; }
+
+source_tree() { # writable copy of the module download, api replace pointed at the proxy's api version
+  [ -f "$SRC/.ready" ] && return
+  local d; d=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json "$CM_MOD@$CHAOSMESH_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  [ -d "$d" ] || die "the Go module proxy does not serve $CM_MOD@$CHAOSMESH_VERSION"
+  rm -rf "$SRC"; mkdir -p "$SRC"; cp -r "$d"/. "$SRC"/; chmod -R u+w "$SRC"
+  (cd "$SRC" && go mod edit -replace "$CM_MOD/api=$CM_MOD/api@$CHAOSMESH_API_VERSION" -droptool k8s.io/code-generator/cmd/client-gen) ||
+    die "editing chaos-mesh's go.mod failed"
+  touch "$SRC/.ready"
+}
+
+build_binaries() {
+  local key="$CHAOSMESH_VERSION $CHAOSMESH_API_VERSION $(md5sum <"$HERE/chaosmesh/nsexec.c")"
+  [ "$(cat "$BIN/chaosmesh.version" 2>/dev/null)" = "$key" ] && return
+  ensure_pkgs gcc:gcc
+  source_tree
+  local ld="-s -w -X github.com/chaos-mesh/chaos-mesh/pkg/version.gitVersion=$CHAOSMESH_VERSION"
+  log chaos-mesh "go build chaos-controller-manager ($CHAOSMESH_VERSION)"
+  (cd "$SRC" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$BIN/chaos-controller-manager" ./cmd/chaos-controller-manager) \
+    >"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building chaos-controller-manager failed (log: $OUT/chaosmesh/build.log)"; }
+  # chaos-daemon links the fake clock objects TimeChaos injects (cgo), as upstream does.
+  log chaos-mesh "go build chaos-daemon (cgo)"
+  (cd "$SRC" && for c in fake_clock_gettime fake_gettimeofday; do cc -c pkg/time/fakeclock/$c.c -fPIE -O2 -o pkg/time/fakeclock/$c.o; done &&
+    GOFLAGS=-mod=mod CGO_ENABLED=1 go build -trimpath -ldflags "$ld" -o "$BIN/chaos-daemon" ./cmd/chaos-daemon) \
+    >>"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building chaos-daemon failed (log: $OUT/chaosmesh/build.log)"; }
+  gcc -O2 -static -o "$BIN/chaosmesh-pause" "$SRC/hack/pause.c" || die "building pause failed"
+  gcc -O2 -Wall -static -o "$BIN/nsexec" "$HERE/chaosmesh/nsexec.c" || die "building nsexec failed"
+  echo "$key" >"$BIN/chaosmesh.version"
+}
+
+build_daemon_base() { # Debian root with the tools chaos-daemon runs (upstream's image, minus what needs downloads)
+  have_image "$DAEMON_BASE" && return
+  ensure_pkgs debootstrap:debootstrap
+  local R=$OUT/rootfs/chaos-daemon
+  log chaos-mesh "debootstrap chaos-daemon base ($DAEMON_DEBS)"
+  rm -rf "$R"; mkdir -p "$R"
+  debootstrap --variant=minbase --include="$DAEMON_DEBS" bookworm "$R" "$(mirror)" >"$R.log" 2>&1 ||
+    { tail -5 "$R.log" >&2; die "debootstrap failed (log: $R.log)"; }
+  # upstream's image switches to legacy iptables; rules go into pod network namespaces only
+  chroot "$R" update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null
+  rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/* "$R"/usr/share/doc/* "$R"/usr/share/man/* "$R"/usr/share/locale/*
+  tar -C "$R" --numeric-owner -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$DAEMON_BASE" >/dev/null
+  rm -rf "$R"
+}
+
+build_images() {
+  local t0; t0=$(date +%s)
+  build_binaries
+  if ! fresh "$CTRL_IMG" "$BIN/chaos-controller-manager"; then
+    mkstatic "$CTRL_IMG" '' "LABEL netchaos.src=$(srcsum "$BIN/chaos-controller-manager")" -- \
+      "$BIN/chaos-controller-manager:usr/local/bin/chaos-controller-manager"
+    log chaos-mesh "built $CTRL_IMG"
+  fi
+  build_daemon_base
+  if ! fresh "$DAEMON_IMG" "$DAEMON_BASE" "$BIN/chaos-daemon" "$BIN/chaosmesh-pause" "$BIN/nsexec"; then
+    local d; d=$(mktemp -d "$OUT/img.XXXX")
+    install -D -m0755 "$BIN/chaos-daemon" "$d/usr/local/bin/chaos-daemon"
+    install -D -m0755 "$BIN/chaosmesh-pause" "$d/usr/local/bin/pause"
+    install -D -m0755 "$BIN/nsexec" "$d/usr/local/bin/nsexec"
+    printf 'FROM %s\nLABEL netchaos.src=%s\nCOPY usr /usr\n' "$DAEMON_BASE" \
+      "$(srcsum "$DAEMON_BASE" "$BIN/chaos-daemon" "$BIN/chaosmesh-pause" "$BIN/nsexec")" >"$d/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -q -t "$DAEMON_IMG" "$d" >"$OUT/chaosmesh/daemon-image.log" 2>&1 ||
+      { cat "$OUT/chaosmesh/daemon-image.log" >&2; die "chaos-daemon image build failed"; }
+    rm -rf "$d"
+    log chaos-mesh "built $DAEMON_IMG"
+  fi
+  log chaos-mesh "images ready in $(( $(date +%s) - t0 )) s"
+}
+
+
+# Labels: Chaos Mesh's own (the Helm chart's, which is how netchaos finds its
+# components) plus netchaos.io/install, by which uninstall finds what this
+# script created. Not app.kubernetes.io/managed-by=netchaos: `netchaos cleanup`
+# deletes everything carrying that.
+LABELS='app.kubernetes.io/name: chaos-mesh
+app.kubernetes.io/instance: chaos-mesh
+app.kubernetes.io/part-of: chaos-mesh
+netchaos.io/install: chaos-mesh'
+labels() { sed "s/^/$(printf '%*s' "$1" '')/" <<<"$LABELS"; } # labels INDENT
+
+webhook_cert() { # self-signed: the controller's webhook server will not start without one; no webhook is registered
+  local d=$OUT/chaosmesh/cert
+  [ -f "$d/tls.crt" ] && return
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=chaos-mesh-controller-manager.$NS.svc" \
+    -keyout "$d/tls.key" -out "$d/tls.crt" >/dev/null 2>&1 || die "openssl could not make the webhook certificate"
+}
+
+manifest() { # manifest DAEMON(yes|no) [REASON]
+  cat <<YAML
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $NS
+  labels:
+$(labels 4)
+    pod-security.kubernetes.io/enforce: privileged
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: chaos-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: chaos-mesh-controller-manager, labels: { netchaos.io/install: chaos-mesh } }
+rules:
+  # the Helm chart's target-namespace and cluster-level roles, cluster scoped
+  - { apiGroups: [""], resources: [pods, configmaps, secrets], verbs: [get, list, watch, delete, update, patch, create] }
+  - { apiGroups: [""], resources: [pods/log], verbs: [get] }
+  - { apiGroups: [""], resources: [events], verbs: [patch, create, watch, list, get] }
+  - { apiGroups: [""], resources: [nodes, persistentvolumes, persistentvolumeclaims, namespaces, services], verbs: [get, list, watch] }
+  - { apiGroups: [chaos-mesh.org], resources: ["*"], verbs: ["*"] }
+  - { apiGroups: [authorization.k8s.io], resources: [subjectaccessreviews], verbs: [create] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: chaos-mesh-controller-manager, labels: { netchaos.io/install: chaos-mesh } }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: chaos-mesh-controller-manager }
+subjects: [ { kind: ServiceAccount, name: chaos-controller-manager, namespace: $NS } ]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: chaos-mesh-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
+rules:
+  # the chart's control-plane role: the controller finds daemons through this namespace's EndpointSlices
+  - { apiGroups: [""], resources: [services, secrets, configmaps], verbs: [get, list, watch] }
+  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list, watch] }
+  - { apiGroups: [""], resources: [pods/exec], verbs: [create] }
+  - { apiGroups: [coordination.k8s.io], resources: [leases], verbs: ["*"] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: chaos-mesh-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: chaos-mesh-controller-manager }
+subjects: [ { kind: ServiceAccount, name: chaos-controller-manager, namespace: $NS } ]
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: chaos-mesh-webhook-certs, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
+type: kubernetes.io/tls
+data:
+  tls.crt: $(base64 -w0 <"$OUT/chaosmesh/cert/tls.crt")
+  tls.key: $(base64 -w0 <"$OUT/chaosmesh/cert/tls.key")
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: chaos-controller-manager
+  namespace: $NS
+  labels:
+$(labels 4)
+    app.kubernetes.io/component: controller-manager
+  annotations:
+    netchaos.io/install-key: "$KEY"
+    netchaos.io/chaos-daemon: "${2:-}"
+spec:
+  replicas: 1
+  # leader election is off: never two controllers at once, even during an update
+  strategy: { type: Recreate }
+  selector: { matchLabels: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: controller-manager } }
+  template:
+    metadata:
+      labels:
+$(labels 8)
+        app.kubernetes.io/component: controller-manager
+    spec:
+      serviceAccountName: chaos-controller-manager
+      tolerations: [ { operator: Exists } ]
+      containers:
+        - name: chaos-mesh
+          image: $CTRL_IMG
+          imagePullPolicy: IfNotPresent
+          command: [/usr/local/bin/chaos-controller-manager]
+          env:
+            - { name: NAMESPACE, valueFrom: { fieldRef: { fieldPath: metadata.namespace } } }
+            - { name: TEMPLATE_NAMESPACE, valueFrom: { fieldRef: { fieldPath: metadata.namespace } } }
+            - { name: CLUSTER_SCOPED, value: "true" }
+            - { name: TARGET_NAMESPACE, value: "" }
+            - { name: CHAOS_DAEMON_SERVICE_PORT, value: "31767" }
+            - { name: TZ, value: UTC }
+            # no admission webhooks (they need the API server to trust a CA);
+            # netchaos defaults and validates its objects with the api module's code
+            - { name: ENABLED_WEBHOOKS, value: none }
+            - { name: SECURITY_MODE, value: "false" }
+            - { name: CHAOSD_SECURITY_MODE, value: "false" }
+            - { name: ENABLE_LEADER_ELECTION, value: "false" }
+            # pod-failure swaps containers' images for a pause image: the one the nodes already hold
+            - { name: POD_FAILURE_PAUSE_IMAGE, value: "$PAUSE_IMG" }
+            - { name: TEMPLATE_LABELS, value: "app.kubernetes.io/component:template" }
+            - { name: CONFIGMAP_LABELS, value: "app.kubernetes.io/component:webhook" }
+          volumeMounts: [ { name: webhook-certs, mountPath: /etc/webhook/certs, readOnly: true } ]
+          readinessProbe: { tcpSocket: { port: 10080 }, periodSeconds: 2 }
+      volumes: [ { name: webhook-certs, secret: { secretName: chaos-mesh-webhook-certs } } ]
+YAML
+  [ "$1" = yes ] || return 0
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: chaos-daemon
+  namespace: $NS
+  labels:
+$(labels 4)
+    app.kubernetes.io/component: chaos-daemon
+spec:
+  clusterIP: None
+  selector: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: chaos-daemon }
+  ports:
+    - { name: grpc, port: 31767, targetPort: grpc, protocol: TCP }
+    - { name: http, port: 31766, targetPort: http, protocol: TCP }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: chaos-daemon
+  namespace: $NS
+  labels:
+$(labels 4)
+    app.kubernetes.io/component: chaos-daemon
+  annotations: { netchaos.io/install-key: "$KEY" }
+spec:
+  selector: { matchLabels: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: chaos-daemon } }
+  template:
+    metadata:
+      labels:
+$(labels 8)
+        app.kubernetes.io/component: chaos-daemon
+    spec:
+      hostPID: true
+      tolerations: [ { operator: Exists } ]
+      containers:
+        - name: chaos-daemon
+          image: $DAEMON_IMG
+          imagePullPolicy: IfNotPresent
+          command: [/usr/local/bin/chaos-daemon, --runtime, containerd, --http-port, "31766", --grpc-port, "31767",
+                    --runtime-socket-path, /host-run/containerd.sock]
+          env: [ { name: TZ, value: UTC } ]
+          securityContext: { privileged: true, capabilities: { add: [SYS_PTRACE] } }
+          volumeMounts:
+            - { name: socket-path, mountPath: /host-run }
+            - { name: sys-path, mountPath: /host-sys }
+            - { name: lib-modules, mountPath: /lib/modules }
+          ports: [ { name: grpc, containerPort: 31767 }, { name: http, containerPort: 31766 } ]
+          readinessProbe: { tcpSocket: { port: 31767 }, periodSeconds: 2 }
+      volumes:
+        - { name: socket-path, hostPath: { path: /run/containerd } }
+        - { name: sys-path, hostPath: { path: /sys } }
+        - { name: lib-modules, hostPath: { path: /lib/modules } }
+YAML
+}
+
+install() { # install CLUSTER KUBECONFIG
+  local name=$1 kc=$2 t0; t0=$(date +%s)
+  local K="$KUBECTL --kubeconfig $kc --context kind-$name"
+  $K get nodes >/dev/null || die "cluster kind-$name does not answer (kubeconfig $kc)"
+  build_images
+  webhook_cert
+  source_tree   # the CRDs come from the same module download
+  PAUSE_IMG=$($K get nodes -o jsonpath='{.items[0].status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '/pause:' || true)
+  PAUSE_IMG=${PAUSE_IMG:-registry.k8s.io/pause:3.10.1}
+  KEY=$( { echo "$CHAOSMESH_VERSION"; docker image inspect -f '{{.Id}}' "$CTRL_IMG" "$DAEMON_IMG"; md5sum <"$0"; md5sum <"$SRC/manifests/crd.yaml"; } | md5sum | cut -c1-12)
+  if [ "$($K -n $NS get deploy chaos-controller-manager -o jsonpath='{.metadata.annotations.netchaos\.io/install-key}' 2>/dev/null)" = "$KEY" ] &&
+     $K -n $NS rollout status deploy/chaos-controller-manager --timeout=5s >/dev/null 2>&1 &&
+     $K -n $NS rollout status ds/chaos-daemon --timeout=5s >/dev/null 2>&1; then
+    log chaos-mesh "Chaos Mesh $TAG installed and up to date"; return
+  fi
+  log chaos-mesh "loading images into kind cluster $name"
+  "$KIND" load docker-image --name "$name" "$CTRL_IMG" "$DAEMON_IMG" >"$OUT/chaosmesh/kind-load.log" 2>&1 ||
+    { cat "$OUT/chaosmesh/kind-load.log" >&2; die "kind load failed"; }
+  $K apply --server-side --force-conflicts -f "$SRC/manifests/crd.yaml" >/dev/null || die "applying Chaos Mesh CRDs failed"
+  $K wait --for=condition=Established --timeout=60s crd/networkchaos.chaos-mesh.org crd/podchaos.chaos-mesh.org >/dev/null
+  manifest yes | $K apply -f - >/dev/null || die "applying the Chaos Mesh deployment failed"
+  $K -n $NS rollout status deploy/chaos-controller-manager --timeout=180s >/dev/null ||
+    { $K -n $NS logs deploy/chaos-controller-manager --tail=20 >&2 || true; die "chaos-controller-manager not ready"; }
+  $K -n $NS rollout status ds/chaos-daemon --timeout=180s >/dev/null ||
+    { $K -n $NS logs ds/chaos-daemon --tail=20 >&2 || true; die "chaos-daemon not ready"; }
+  log chaos-mesh "Chaos Mesh $TAG (controller-manager + chaos-daemon on $($K -n $NS get ds chaos-daemon -o jsonpath='{.status.numberReady}') nodes) in namespace $NS, $(( $(date +%s) - t0 )) s"
+}
+
+uninstall() { # uninstall CLUSTER KUBECONFIG: faults first, while the controller can still recover them
+  local K="$KUBECTL --kubeconfig $2 --context kind-$1" r
+  for r in $($K get crd -o name 2>/dev/null | grep '\.chaos-mesh\.org$' | sed 's#.*/##'); do
+    $K delete "$r" --all -A --timeout=120s >/dev/null 2>&1 || true
+  done
+  local crds; crds=$($K get crd -o name | grep '\.chaos-mesh\.org$' || true)
+  [ -z "$crds" ] || $K delete $crds --timeout=120s >/dev/null
+  $K delete ns $NS --ignore-not-found --timeout=120s >/dev/null
+  $K delete clusterrole,clusterrolebinding -l netchaos.io/install=chaos-mesh --ignore-not-found >/dev/null
+  log chaos-mesh "Chaos Mesh removed"
+}
+
+mkdir -p "$OUT/chaosmesh"
+case ${1:-} in
+  build) build_images ;;
+  install) install "${2:?cluster name}" "${3:?kubeconfig}" ;;
+  uninstall) uninstall "${2:?cluster name}" "${3:?kubeconfig}" ;;
+  manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest yes ;;   # what install applies besides the CRDs
+  *) die "usage: chaosmesh.sh build | install <cluster> <kubeconfig> | uninstall <cluster> <kubeconfig> | manifest" ;;
+esac
