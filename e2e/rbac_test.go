@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -33,9 +34,10 @@ import (
 )
 
 // The runner needs no more than manifests/rbac.yaml grants: the CLI runs an
-// experiment with a kubeconfig holding only the runner's token, the account
-// is refused what it must never do, and the scheduled game day runs in-cluster
-// and keeps a report that netchaos reads back and diffs.
+// experiment, and cleans up a killed one, with a kubeconfig holding only the
+// runner's token; the account is refused what it must never do; and the
+// scheduled game day runs in-cluster and keeps a report that netchaos reads
+// back and diffs.
 var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, Label("rbac", "safety"), func() {
 	const light = "udp-recreate-clusterip"
 	var (
@@ -126,6 +128,48 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		left, err := env.Leftovers(ctx, rep.Run.ID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(left).To(BeEmpty(), "objects of run %s left behind", rep.Run.ID)
+	})
+
+	It("cleans up a killed run with only the runner's token", func(ctx context.Context) {
+		cmd := exec.Command(bin, "run", "--kubeconfig", kubeconfig, "--context", env.Context, "--image", env.Image,
+			"--experiments", light, "--report-dir", GinkgoT().TempDir())
+		pr, pw := io.Pipe()
+		cmd.Stdout, cmd.Stderr = GinkgoWriter, pw
+		// The run names its namespace, and so its run ID, once the namespace
+		// and the janitor's RBAC exist.
+		ids := make(chan string, 1)
+		go func() {
+			re := regexp.MustCompile(`namespace netchaos-\S*?(\d{4}-\d{4}-[0-9a-f]{6}) \(`)
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				GinkgoWriter.Println(sc.Text())
+				if m := re.FindStringSubmatch(sc.Text()); m != nil {
+					select {
+					case ids <- m[1]:
+					default:
+					}
+				}
+			}
+		}()
+		Expect(cmd.Start()).To(Succeed())
+		DeferCleanup(func() { cmd.Process.Kill(); cmd.Wait(); pw.Close() })
+		var id string
+		Eventually(ids).WithTimeout(2 * time.Minute).Should(Receive(&id))
+		By("SIGKILL to run " + id)
+		Expect(cmd.Process.Kill()).To(Succeed())
+		cmd.Wait()
+		left, err := env.Leftovers(ctx, id)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(left).To(ContainElements(HavePrefix("namespace/"), HavePrefix("clusterrole/"), HavePrefix("clusterrolebinding/")))
+
+		By("netchaos cleanup with the runner's token")
+		out, err := exec.CommandContext(ctx, bin, "cleanup", "--kubeconfig", kubeconfig, "--context", env.Context, "--run", id).CombinedOutput()
+		GinkgoWriter.Printf("%s", out)
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(matching(string(out), "(?i)forbidden")).To(BeEmpty())
+		left, err = env.Leftovers(ctx, id)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(left).To(BeEmpty())
 	})
 
 	It("is refused what it must never do", func(ctx context.Context) {
