@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/netchaos/netchaos/reports"
 )
@@ -74,5 +75,41 @@ func TestPruneOrderKeepsTheNewest(t *testing.T) {
 	}
 	if got := PruneOrder(cms, 10); len(got) != 0 {
 		t.Errorf("prune %v with fewer than keep", got)
+	}
+}
+
+// SaveReport creates the run's ConfigMap and prunes the oldest beyond keep,
+// leaving other ConfigMaps alone.
+func TestSaveReportPrunes(t *testing.T) {
+	r, err := reports.Load("../reports/examples/kind-v1.34.2-iptables/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := func(id string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ReportPrefix + id, Namespace: "ns",
+			Labels: map[string]string{LabelManagedBy: ManagedBy, LabelReport: "true"}}}
+	}
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "ns"}}
+	kube := fake.NewClientset(old("0101-0000-aaaaaa"), old("0102-0000-bbbbbb"), old("0103-0000-cccccc"), other)
+	e := &Env{Kube: kube}
+	r.Run.ID = "1231-2359-ffffff"
+	name, pruned, err := e.SaveReport(t.Context(), "ns", r, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != ReportPrefix+r.Run.ID || !reflect.DeepEqual(pruned, []string{ReportPrefix + "0101-0000-aaaaaa", ReportPrefix + "0102-0000-bbbbbb"}) {
+		t.Errorf("saved %s, pruned %v", name, pruned)
+	}
+	l, _ := kube.CoreV1().ConfigMaps("ns").List(t.Context(), metav1.ListOptions{})
+	var left []string
+	for _, cm := range l.Items {
+		left = append(left, cm.Name)
+	}
+	if want := []string{ReportPrefix + "0103-0000-cccccc", ReportPrefix + r.Run.ID, "settings"}; !reflect.DeepEqual(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+	back, err := e.LoadReport(t.Context(), "ns", name)
+	if err != nil || back.Run.ID != r.Run.ID {
+		t.Errorf("load back: %v, %v", back, err)
 	}
 }
