@@ -10,9 +10,7 @@ import (
 )
 
 // Leftovers lists what carries the suite's labels: namespaces and
-// cluster-scoped RBAC of every run (or of one run when runID is set). Only
-// objects of a run count (they carry LabelRun): the installed runner's
-// namespace and RBAC (manifests/) are labelled too but are no leftovers.
+// cluster-scoped RBAC of every run (or of one run when runID is set).
 func (e *Env) Leftovers(ctx context.Context, runID string) ([]string, error) {
 	sel := selector(runID)
 	var out []string
@@ -65,7 +63,7 @@ func (e *Env) Cleanup(ctx context.Context, runID string) ([]string, error) {
 
 func selector(runID string) string {
 	if runID == "" {
-		return Selector + "," + LabelRun
+		return Selector
 	}
 	return Selector + "," + LabelRun + "=" + runID
 }
