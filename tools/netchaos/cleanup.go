@@ -103,7 +103,7 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Objects first: the pods that send through a node change stop before
 	// the change is undone.
 	if e.Cluster, err = e.Detect(ctx); err != nil {
-		return fmt.Errorf("cluster %s unreachable: %w", *cf.context, err)
+		return fmt.Errorf("cluster %s unreachable: %w", cf.name(), err)
 	}
 	ran, err := e.RestoreNodes(ctx)
 	for _, r := range ran {
