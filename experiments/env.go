@@ -41,9 +41,12 @@ type Env struct {
 	Client  klient.Client
 	Kube    kubernetes.Interface
 	Config  *rest.Config
-	Context string // the kubeconfig context, as the user named it
-	RunID   string
-	Image   string
+	Context string // the kubeconfig context, as the user named it ("in-cluster" with Options.InCluster)
+	// InCluster is set when the runner is a pod of the cluster under test:
+	// it then has no view from outside the cluster.
+	InCluster bool
+	RunID     string
+	Image     string
 	// TTL bounds every fault and object of the run: an in-cluster janitor
 	// deletes the run's namespace when it expires, even if the runner died.
 	TTL time.Duration
@@ -52,18 +55,66 @@ type Env struct {
 	Cluster Environment
 }
 
-// Options for NewEnv.
+// Options for NewEnv: either Kubeconfig and Context, or InCluster.
 type Options struct {
-	Kubeconfig string // path; required
-	Context    string // kubeconfig context; required: netchaos never guesses a cluster
-	Image      string
-	TTL        time.Duration
-	Log        Logger
+	Kubeconfig string // path; required unless InCluster
+	Context    string // kubeconfig context; required unless InCluster: netchaos never guesses a cluster
+	// InCluster targets the cluster the runner's pod runs in, through its
+	// service account (a scheduled game day). It is an explicit choice,
+	// exclusive with Kubeconfig and Context, never a fallback.
+	InCluster bool
+	Image     string
+	TTL       time.Duration
+	Log       Logger
 }
+
+// InClusterContext is the Context of an Env made with Options.InCluster.
+const InClusterContext = "in-cluster"
 
 // NewEnv connects to the cluster the user named. It refuses to pick a
 // context on its own: a chaos tool must never touch a cluster by default.
 func NewEnv(o Options) (*Env, error) {
+	cfg, err := restConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.InCluster {
+		o.Context = InClusterContext
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cl, err := klient.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for %q: %w", o.Context, err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset for %q: %w", o.Context, err)
+	}
+	e := &Env{Client: cl, Kube: kube, Config: cfg, Context: o.Context, InCluster: o.InCluster, RunID: newRunID(), Image: o.Image, TTL: o.TTL, Log: o.Log}
+	if e.Image == "" {
+		e.Image = DefaultImage
+	}
+	if e.TTL == 0 {
+		e.TTL = 20 * time.Minute
+	}
+	if e.Log == nil {
+		e.Log = func(string, ...any) {}
+	}
+	return e, nil
+}
+
+// restConfig is the client configuration for exactly the cluster o names.
+func restConfig(o Options) (*rest.Config, error) {
+	if o.InCluster {
+		if o.Kubeconfig != "" || o.Context != "" {
+			return nil, errors.New("in-cluster excludes a kubeconfig and a context: name the cluster one way")
+		}
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in-cluster config: %w", err)
+		}
+		return cfg, nil
+	}
 	if o.Kubeconfig == "" {
 		return nil, errors.New("no kubeconfig given")
 	}
@@ -81,27 +132,13 @@ func NewEnv(o Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", o.Context, err)
 	}
-	cfg.QPS, cfg.Burst = 50, 100
-	cl, err := klient.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("client for %q: %w", o.Context, err)
-	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("clientset for %q: %w", o.Context, err)
-	}
-	e := &Env{Client: cl, Kube: kube, Config: cfg, Context: o.Context, RunID: newRunID(), Image: o.Image, TTL: o.TTL, Log: o.Log}
-	if e.Image == "" {
-		e.Image = DefaultImage
-	}
-	if e.TTL == 0 {
-		e.TTL = 20 * time.Minute
-	}
-	if e.Log == nil {
-		e.Log = func(string, ...any) {}
-	}
-	return e, nil
+	return cfg, nil
 }
+
+// OutsideView reports whether the runner's host sits on the cluster's node
+// network, outside every pod (kind, run from the host): only then can it
+// probe as an external client.
+func (e *Env) OutsideView() bool { return e.Cluster.Provider == "kind" && !e.InCluster }
 
 // Resources is the klient resource client.
 func (e *Env) Resources() *resources.Resources { return e.Client.Resources() }

@@ -51,9 +51,7 @@ func (e *Env) janitor(ctx context.Context, nsObj *corev1.Namespace, exp, expires
 		return fmt.Errorf("janitor service account: %w", err)
 	}
 	name := ns + "-janitor"
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, OwnerReferences: owner}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "delete"}, ResourceNames: []string{ns}},
-	}}
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, OwnerReferences: owner}, Rules: JanitorRules(ns)}
 	if _, err := rbac.ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("janitor cluster role: %w", err)
 	}
@@ -78,6 +76,13 @@ func (e *Env) janitor(ctx context.Context, nsObj *corev1.Namespace, exp, expires
 		return fmt.Errorf("janitor pod: %w", err)
 	}
 	return nil
+}
+
+// JanitorRules are all the janitor of namespace ns may do: get and delete
+// that namespace. The runner holds these itself (manifests/rbac.yaml), so it
+// can create and bind the janitor's role without the escalate or bind verbs.
+func JanitorRules(ns string) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "delete"}, ResourceNames: []string{ns}}}
 }
 
 // DeleteNamespace deletes a run namespace and its janitor's RBAC, and waits

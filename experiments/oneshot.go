@@ -45,16 +45,19 @@ func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows 
 	}
 	defer pods.Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	var phase corev1.PodPhase
+	var last string // why the pod is not done yet: its phase, or why it cannot be read (Forbidden)
 	err := poll(ctx, d+Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
 		got, err := pods.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
+			last = err.Error()
 			return false, nil
 		}
 		phase = got.Status.Phase
+		last = string(phase)
 		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("probe pod on %s did not finish (%s): %w", p.Node, phase, err)
+		return nil, fmt.Errorf("probe pod on %s did not finish (%s): %w", p.Node, last, err)
 	}
 	raw, err := pods.GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil {

@@ -17,9 +17,11 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -210,9 +212,9 @@ func (r *Report) Validate() error {
 	return nil
 }
 
-// Write writes the report as indented JSON.
+// JSON renders the report as indented JSON, the form Load and Decode read.
 // It refuses a report that does not Validate.
-func (r *Report) Write(path string) error {
+func JSON(w io.Writer, r *Report) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -220,7 +222,18 @@ func (r *Report) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Write writes the report as indented JSON.
+// It refuses a report that does not Validate.
+func (r *Report) Write(path string) error {
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // WriteDir writes report.json, report.md, report.html and junit.xml to dir.

@@ -119,7 +119,7 @@ func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
 		{name: "hostNetwork on node with endpoint", node: w[0], otherNode: w[1], host: true},
 		{name: "hostNetwork on node without endpoint", node: w[1], otherNode: w[0], host: true},
 	}
-	if e.Cluster.Provider == "kind" {
+	if e.OutsideView() {
 		clients = append(clients, client{name: "external host", node: w[1], otherNode: w[0], external: true})
 	} else {
 		m.NotApplicable = append(m.NotApplicable, NotApplicable{"external host cells", "the runner is not on the cluster's node network"})

@@ -140,7 +140,7 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 		return err
 	}
 	r.WantFlows(2 * len(r.Cluster.Nodes))
-	if external != "" && r.Cluster.Provider == "kind" {
+	if external != "" && r.OutsideView() {
 		// The runner's host is on the kind network: the view from outside.
 		pctx := r.ProbeContext()
 		r.Collector.RunLocal(pctx, probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: pinnedSport}, r.FlowOptions)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,26 +14,49 @@ func init() {
 	register("cleanup", "delete everything netchaos left in a cluster and undo its node changes (after an interrupted run)", runCleanup)
 }
 
-// clusterFlags are the flags that name the target cluster.
-type clusterFlags struct{ kubeconfig, context *string }
+// clusterFlags are the flags that name the target cluster: a kubeconfig
+// context, or --in-cluster from a pod of the cluster itself. One of the two,
+// always explicit.
+type clusterFlags struct {
+	fs                  *flag.FlagSet
+	kubeconfig, context *string
+	inCluster           *bool
+}
 
-func addClusterFlags(fs interface {
-	String(name, value, usage string) *string
-}) clusterFlags {
+func addClusterFlags(fs *flag.FlagSet) clusterFlags {
 	return clusterFlags{
+		fs:         fs,
 		kubeconfig: fs.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file (default $KUBECONFIG)"),
 		context:    fs.String("context", "", "kubeconfig context of the target cluster (required: netchaos never picks one)"),
+		inCluster:  fs.Bool("in-cluster", false, "target the cluster this pod runs in, with its service account (instead of --kubeconfig and --context)"),
 	}
 }
 
+// name is how the target cluster is named in messages.
+func (c clusterFlags) name() string {
+	if *c.inCluster {
+		return experiments.InClusterContext
+	}
+	return *c.context
+}
+
 func (c clusterFlags) env(o experiments.Options) (*experiments.Env, error) {
-	if *c.kubeconfig == "" {
-		return nil, usagef("no kubeconfig: give --kubeconfig or set KUBECONFIG")
+	if *c.inCluster {
+		explicit := false
+		c.fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "kubeconfig" || f.Name == "context" })
+		if explicit {
+			return nil, usagef("--in-cluster excludes --kubeconfig and --context: name the cluster one way")
+		}
+		o.InCluster = true
+	} else {
+		if *c.kubeconfig == "" {
+			return nil, usagef("no kubeconfig: give --kubeconfig or set KUBECONFIG (or --in-cluster in a pod)")
+		}
+		if *c.context == "" {
+			return nil, usagef("no --context: name the target cluster explicitly")
+		}
+		o.Kubeconfig, o.Context = *c.kubeconfig, *c.context
 	}
-	if *c.context == "" {
-		return nil, usagef("no --context: name the target cluster explicitly")
-	}
-	o.Kubeconfig, o.Context = *c.kubeconfig, *c.context
 	e, err := experiments.NewEnv(o)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -79,7 +103,7 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Objects first: the pods that send through a node change stop before
 	// the change is undone.
 	if e.Cluster, err = e.Detect(ctx); err != nil {
-		return fmt.Errorf("cluster %s unreachable: %w", *cf.context, err)
+		return fmt.Errorf("cluster %s unreachable: %w", cf.name(), err)
 	}
 	ran, err := e.RestoreNodes(ctx)
 	for _, r := range ran {

@@ -98,3 +98,53 @@ func TestCatalogChaosMesh(t *testing.T) {
 		}
 	}
 }
+
+// The target cluster is named one way, explicitly: --in-cluster excludes
+// --kubeconfig and --context; report flags are checked before any cluster
+// is touched. Each refusal is one line naming the problem, exit code 2.
+func TestClusterAndReportFlags(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--in-cluster", "--context", "kind-x"}, "--in-cluster excludes --kubeconfig and --context"},
+		{[]string{"cleanup", "--in-cluster", "--kubeconfig", "/k"}, "--in-cluster excludes --kubeconfig and --context"},
+		{[]string{"run", "--in-cluster"}, "in-cluster config"},
+		{[]string{"cleanup"}, "no kubeconfig"},
+		{[]string{"cleanup", "--kubeconfig", "/k"}, "no --context"},
+		{[]string{"run", "--in-cluster", "--keep-reports", "3"}, "--keep-reports needs --report-namespace"},
+		{[]string{"run", "--in-cluster", "--report-namespace", "ns", "--keep-reports", "-1"}, "--keep-reports needs --report-namespace"},
+		{[]string{"report"}, "exactly one of --in and --from-configmap"},
+		{[]string{"report", "--in", "r.json", "--from-configmap", "ns/name"}, "exactly one of --in and --from-configmap"},
+		{[]string{"report", "--from-configmap", "name-only"}, "want NAMESPACE/NAME"},
+		{[]string{"report", "--from-configmap", "ns/name", "--in-cluster", "--context", "c"}, "--in-cluster excludes"},
+		{[]string{"report", "--in", "r.json", "--format", "pdf"}, "want md, html, junit or json"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(c.args, &out, &errb)
+		msg := strings.TrimSpace(errb.String())
+		if code != 2 || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and one line containing %q", c.args, code, msg, c.want)
+		}
+	}
+}
+
+// report --format json writes what diff reads back.
+func TestReportJSONFeedsDiff(t *testing.T) {
+	in := "../../reports/examples/kind-v1.34.2-iptables/report.json"
+	out := t.TempDir() + "/r.json"
+	var o, e bytes.Buffer
+	if code := run([]string{"report", "--in", in, "--format", "json", "--out", out}, &o, &e); code != 0 {
+		t.Fatalf("report --format json: exit %d: %s", code, e.String())
+	}
+	o.Reset()
+	if code := run([]string{"diff", "--before", in, "--after", out}, &o, &e); code != 0 {
+		t.Fatalf("diff: exit %d: %s", code, e.String())
+	}
+	if !strings.Contains(o.String(), "#") {
+		t.Errorf("diff printed no markdown: %q", o.String())
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/reports"
 )
 
@@ -14,24 +16,41 @@ func init() {
 	register("diff", "compare two JSON reports: what got better or worse", runDiff)
 }
 
-func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
-	in := fs.String("in", "", "report.json to render (required)")
-	format := fs.String("format", "md", "md, html or junit")
+	in := fs.String("in", "", "report.json to render")
+	from := fs.String("from-configmap", "", "instead of --in: the report a scheduled run kept in the cluster, NAMESPACE/NAME (needs the cluster flags)")
+	cf := addClusterFlags(fs)
+	format := fs.String("format", "md", "md, html, junit or json (json: a report.json that diff reads)")
 	out := fs.String("out", "-", "output file (- for stdout)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "html": reports.HTML, "junit": reports.JUnit}[*format]
+	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "html": reports.HTML, "junit": reports.JUnit, "json": reports.JSON}[*format]
 	if render == nil {
-		return usagef("--format %q: want md, html or junit", *format)
+		return usagef("--format %q: want md, html, junit or json", *format)
 	}
-	if *in == "" {
-		return usagef("no --in report given")
+	if (*in == "") == (*from == "") {
+		return usagef("give exactly one of --in and --from-configmap")
 	}
-	r, err := reports.Load(*in)
-	if err != nil {
-		return usagef("%v", err)
+	var r *reports.Report
+	var err error
+	if *in != "" {
+		if r, err = reports.Load(*in); err != nil {
+			return usagef("%v", err)
+		}
+	} else {
+		ns, name, ok := strings.Cut(*from, "/")
+		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			return usagef("--from-configmap %q: want NAMESPACE/NAME", *from)
+		}
+		e, err := cf.env(experiments.Options{})
+		if err != nil {
+			return err
+		}
+		if r, err = e.LoadReport(ctx, ns, name); err != nil {
+			return err
+		}
 	}
 	return writeTo(*out, stdout, func(w io.Writer) error { return render(w, r) })
 }

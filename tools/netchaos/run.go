@@ -27,8 +27,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dry := fs.Bool("dry-run", false, "print the plan (objects, faults, nodes touched) and change nothing")
 	budgetFile := fs.String("budgets", "", "outage budgets file (YAML: experiment name -> duration)")
 	gate := fs.Bool("gate", false, "exit 1 when an experiment fails its outage budget or errors")
+	reportNS := fs.String("report-namespace", "", "also keep the report in the cluster, in ConfigMap "+experiments.ReportPrefix+"<run ID> of this namespace")
+	keep := fs.Int("keep-reports", 0, "with --report-namespace: delete the oldest report ConfigMaps beyond this many (0: keep all)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *keep < 0 || (*keep > 0 && *reportNS == "") {
+		return usagef("--keep-reports needs --report-namespace and is at least 0")
 	}
 	chosen, err := selectExperiments(sel)
 	if err != nil {
@@ -48,10 +53,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if e.Cluster, err = e.Detect(ctx); err != nil {
-		return fmt.Errorf("cluster %s unreachable: %w", *cf.context, err)
+		return fmt.Errorf("cluster %s unreachable: %w", cf.name(), err)
 	}
 	c := e.Cluster
-	fmt.Fprintf(stderr, "cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s\n", *cf.context, c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.Provider)
+	fmt.Fprintf(stderr, "cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s\n", cf.name(), c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.Provider)
 	var skipped []string
 	var run []entry
 	for _, x := range chosen {
@@ -89,6 +94,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(stdout, "report: %s\n", *reportDir)
+	if *reportNS != "" {
+		// Kept even when interrupted: a partial report is still evidence.
+		name, pruned, err := e.SaveReport(context.WithoutCancel(ctx), *reportNS, rep, *keep)
+		for _, p := range pruned {
+			fmt.Fprintf(stderr, "pruned report configmap %s/%s\n", *reportNS, p)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "report: configmap %s/%s\n", *reportNS, name)
+	}
 	if ctx.Err() != nil {
 		return exitCode(130)
 	}
