@@ -38,15 +38,16 @@ type Delta struct {
 // expectation's observed cell (by case), and each flow's longest outage (by
 // flow name). A longest outage counts as changed when it opened or closed,
 // or moved by more than 10 % and more than 50 ms (probe jitter is not a
-// change). Verdicts and longest outages are ranked better or worse;
+// change). Node names in flow names are compared without the prefix all of a
+// cluster's nodes share (see nodeNames), so two clusters' nodes line up. Verdicts and longest outages are ranked better or worse;
 // observed cells are not (leaving the expected table can be good news). Pure.
 func Diff(a, b *Report) Delta {
 	d := Delta{Before: a.Environment, After: b.Environment}
 	prev := map[string]Experiment{}
-	for _, e := range a.Experiments {
+	for _, e := range canonical(a) {
 		prev[e.Name] = e
 	}
-	for _, e := range b.Experiments {
+	for _, e := range canonical(b) {
 		p, ok := prev[e.Name]
 		if !ok {
 			d.add(e.Name, "experiment", "not run", string(e.Verdict), "")
