@@ -42,12 +42,12 @@ test: unit precision e2e
 GINKGO := $(GO) tool ginkgo
 E2E_LABELS ?=
 E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NETCHAOS_IMAGE=$(PROBE_IMAGE) NETCHAOS_REPORT_DIR=$(REPORT_DIR)
-e2e: cluster
+e2e: cluster chaos-mesh
 	rc=0; $(E2E_ENV) \
 	  $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') ./e2e || rc=$$?; \
 	  $(MAKE) cluster-down; exit $$rc
 
 ## run: the main job: cluster from kind-config.yaml, whole suite, report in $(REPORT_DIR)
-run: cluster
+run: cluster chaos-mesh
 	$(E2E_ENV) $(GINKGO) -v --timeout=60m ./e2e
 	@echo "report: $(REPORT_DIR)"

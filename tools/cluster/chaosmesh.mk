@@ -6,7 +6,7 @@
 .PHONY: chaos-mesh chaos-mesh-down
 
 ## chaos-mesh: Chaos Mesh built offline into the running cluster $(CLUSTER_NAME) (idempotent)
-chaos-mesh: docker
+chaos-mesh: cluster
 	@$(CLUSTER_SH)/chaosmesh.sh install $(CLUSTER_NAME) $(KUBECONFIG_FILE)
 
 chaos-mesh-down:
