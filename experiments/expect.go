@@ -93,15 +93,26 @@ type Observed struct {
 	Longest      time.Duration
 	LongestAfter time.Duration
 	LongestOpen  bool
+	// Since names the marker the window starts at ("" or "trigger": the
+	// trigger; otherwise a mitigation), for the words.
+	Since string
+}
+
+// since is the window's start in words.
+func (o Observed) since() string {
+	if o.Since == "" || o.Since == "trigger" {
+		return "the trigger"
+	}
+	return "“" + o.Since + "”"
 }
 
 // String says it in words, never printing an open outage as a finite number.
 func (o Observed) String() string {
 	switch o.Outcome {
 	case Recovers:
-		s := fmt.Sprintf("recovered %s after the trigger (outage %s)", fmtDur(o.After), fmtDur(o.Outage))
+		s := fmt.Sprintf("recovered %s after %s (outage %s)", fmtDur(o.After), o.since(), fmtDur(o.Outage))
 		if o.Longest > o.Outage {
-			end := "ended " + fmtDur(o.LongestAfter) + " after the trigger"
+			end := "ended " + fmtDur(o.LongestAfter) + " after " + o.since()
 			if o.LongestOpen {
 				end = "still running when the window closed"
 			}

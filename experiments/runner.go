@@ -180,6 +180,7 @@ func analyze(c *Collector, markers []probe.Marker, end time.Time, exps []Expect)
 				until = markers[i+1].At
 			}
 			ch := Check{Marker: m.Name, Observed: Observe(s, m.At, until)}
+			ch.Observed.Since = m.Name
 			if x, ok := For(exps, m.Name, name); ok {
 				ch.Expect, ch.Match = &x, x.Matches(ch.Observed)
 			}
