@@ -64,7 +64,7 @@ func (x *Restart) Info() experiments.Info {
 		Sources: []string{"aws/amazon-vpc-cni-k8s#3309", "kubernetes/kops#17433", "kubernetes/kops#17438", "awslabs/amazon-eks-ami#1539"},
 		Plan: []string{
 			"namespace netchaos-networkd-restart-<run> with janitor and privileged node-agent DaemonSet",
-			"NODE CHANGES on the first worker: ip rules pref 512/1536, table " + eniTable + ", veth " + eniLink + " managed by networkd, nftables table " + guardTable + " dropping " + vpcAddr + " off the ENI path, networkd unit drop-in (read-only /sys); a transient systemd timer restores the node after " + Deadline.String(),
+			"NODE CHANGES on the first worker: ip rules pref 512/1536, table " + eniTable + ", veth " + eniLink + " managed by networkd, nftables table " + guardTable + " dropping " + vpcAddr + " off the ENI path, a writable sysfs bound over /sys for networkd alone and a udev database entry for ncx-eni (kind has no udev); a transient systemd timer restores the node after " + Deadline.String(),
 			"NODE CHANGES on the second worker: address " + vpcAddr + "/32 on eth0 (the stand-in VPC service)",
 			"fault: systemctl restart systemd-networkd on the first worker (node-disruptive)",
 			"mitigations: re-add the pod rules; networkd drop-in ManageForeign*=no + restart",

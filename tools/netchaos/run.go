@@ -139,8 +139,8 @@ func summary(r experiments.Result) string {
 }
 
 func printPlan(w io.Writer, e *experiments.Env, run []entry) {
-	fmt.Fprintf(w, "dry run: nothing is created. Run ID would be %s; everything labelled %s and deleted by an in-cluster janitor after %s.\n",
-		e.RunID, experiments.Selector, e.TTL)
+	fmt.Fprintf(w, "dry run: nothing is created. Run ID would be %[1]s; everything labelled %[2]s=%[3]s and %[4]s=%[1]s, deleted by an in-cluster janitor after %[5]s.\n",
+		e.RunID, experiments.LabelManagedBy, experiments.ManagedBy, experiments.LabelRun, e.TTL)
 	fmt.Fprintf(w, "nodes: ")
 	for i, n := range e.Cluster.Nodes {
 		if i > 0 {
