@@ -65,21 +65,25 @@ func newOptions(opts []Option) options {
 // Network is a NetworkChaos on the path from the probe clients to the echo
 // server.
 type Network struct {
-	kind  Kind
-	o     options
-	path  *path
-	fault *Fault
+	faultRun
+	path *path
 }
 
 // NewPartition cuts the path in both directions (iptables/ipset in the pods'
 // network namespaces, by chaos-daemon).
-func NewPartition(opts ...Option) *Network { return &Network{kind: Partition, o: newOptions(opts)} }
+func NewPartition(opts ...Option) *Network {
+	return &Network{faultRun: faultRun{kind: Partition, o: newOptions(opts)}}
+}
 
 // NewLoss drops a percentage of the path's packets (tc netem).
-func NewLoss(opts ...Option) *Network { return &Network{kind: Loss, o: newOptions(opts)} }
+func NewLoss(opts ...Option) *Network {
+	return &Network{faultRun: faultRun{kind: Loss, o: newOptions(opts)}}
+}
 
 // NewDelay delays the path's packets (tc netem).
-func NewDelay(opts ...Option) *Network { return &Network{kind: Delay, o: newOptions(opts)} }
+func NewDelay(opts ...Option) *Network {
+	return &Network{faultRun: faultRun{kind: Delay, o: newOptions(opts)}}
+}
 
 // Name implements experiments.Experiment.
 func (x *Network) Name() string { return "chaosmesh-" + string(x.kind) }
@@ -182,33 +186,5 @@ func (x *Network) Inject(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return err
 	}
-	if x.fault, err = Create(ctx, r, obj); err != nil {
-		return err
-	}
-	return x.fault.WaitInjected(ctx)
-}
-
-// Mitigations implements experiments.Experiment: none; the fault's duration
-// ends it.
-func (x *Network) Mitigations() []experiments.Mitigation { return nil }
-
-// Evidence implements experiments.Experiment: Chaos Mesh's own record of
-// when it applied and lifted the fault on each pod.
-func (x *Network) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
-	ev := []experiments.Evidence{echoPods(ctx, r)}
-	if x.fault != nil {
-		ev = append(ev, x.fault.Evidence(ctx))
-	}
-	return ev
-}
-
-// Expectations implements experiments.Experiment.
-func (x *Network) Expectations(env experiments.Environment) []experiments.Expect {
-	return expectations(x.kind, env, x.o.duration)
-}
-
-// Recover implements experiments.Experiment: delete the NetworkChaos and
-// wait for Chaos Mesh to take its rules out of the pods (its finalizer).
-func (x *Network) Recover(ctx context.Context, r *experiments.Run) error {
-	return deleteAll(ctx, r, []*Fault{x.fault})
+	return x.inject(ctx, r, obj)
 }

@@ -29,21 +29,19 @@ var cniAgents = map[string]Selection{
 // server through its ClusterIP Service: of the echo server's own pod, or of
 // the CNI agent pod on the echo server's node.
 type PodKillExp struct {
-	kind   Kind
-	o      options
+	faultRun
 	path   *path
 	target Selection
-	fault  *Fault
 }
 
 // NewPodKill kills the echo server's pod; its Deployment replaces it.
 func NewPodKill(opts ...Option) *PodKillExp {
-	return &PodKillExp{kind: PodKillEcho, o: newOptions(opts)}
+	return &PodKillExp{faultRun: faultRun{kind: PodKillEcho, o: newOptions(opts)}}
 }
 
 // NewCNIAgentKill kills the CNI agent pod on the echo server's node.
 func NewCNIAgentKill(opts ...Option) *PodKillExp {
-	return &PodKillExp{kind: PodKillCNI, o: newOptions(opts)}
+	return &PodKillExp{faultRun: faultRun{kind: PodKillCNI, o: newOptions(opts)}}
 }
 
 // Name implements experiments.Experiment.
@@ -145,32 +143,5 @@ func (x *PodKillExp) Inject(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return err
 	}
-	if x.fault, err = Create(ctx, r, obj); err != nil {
-		return err
-	}
-	return x.fault.WaitInjected(ctx)
-}
-
-// Mitigations implements experiments.Experiment: none; the owner replaces
-// the pod.
-func (x *PodKillExp) Mitigations() []experiments.Mitigation { return nil }
-
-// Evidence implements experiments.Experiment: the echo pods (which one
-// serves, since when) and Chaos Mesh's record of the kill.
-func (x *PodKillExp) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
-	ev := []experiments.Evidence{echoPods(ctx, r)}
-	if x.fault != nil {
-		ev = append(ev, x.fault.Evidence(ctx))
-	}
-	return ev
-}
-
-// Expectations implements experiments.Experiment.
-func (x *PodKillExp) Expectations(env experiments.Environment) []experiments.Expect {
-	return expectations(x.kind, env, x.o.duration)
-}
-
-// Recover implements experiments.Experiment: delete the PodChaos.
-func (x *PodKillExp) Recover(ctx context.Context, r *experiments.Run) error {
-	return deleteAll(ctx, r, []*Fault{x.fault})
+	return x.inject(ctx, r, obj)
 }
