@@ -286,7 +286,7 @@ $(labels 8)
 YAML
 }
 
-install() { # install CLUSTER KUBECONFIG
+install_mesh() { # install_mesh CLUSTER KUBECONFIG
   local name=$1 kc=$2 t0; t0=$(date +%s)
   local K="$KUBECTL --kubeconfig $kc --context kind-$name"
   $K get nodes >/dev/null || die "cluster kind-$name does not answer (kubeconfig $kc)"
@@ -314,7 +314,7 @@ install() { # install CLUSTER KUBECONFIG
   log chaos-mesh "Chaos Mesh $TAG (controller-manager + chaos-daemon on $($K -n $NS get ds chaos-daemon -o jsonpath='{.status.numberReady}') nodes) in namespace $NS, $(( $(date +%s) - t0 )) s"
 }
 
-uninstall() { # uninstall CLUSTER KUBECONFIG: faults first, while the controller can still recover them
+uninstall_mesh() { # uninstall_mesh CLUSTER KUBECONFIG: faults first, while the controller can still recover them
   local K="$KUBECTL --kubeconfig $2 --context kind-$1" r
   for r in $($K get crd -o name 2>/dev/null | grep '\.chaos-mesh\.org$' | sed 's#.*/##'); do
     $K delete "$r" --all -A --timeout=120s >/dev/null 2>&1 || true
@@ -329,8 +329,8 @@ uninstall() { # uninstall CLUSTER KUBECONFIG: faults first, while the controller
 mkdir -p "$OUT/chaosmesh"
 case ${1:-} in
   build) build_images ;;
-  install) install "${2:?cluster name}" "${3:?kubeconfig}" ;;
-  uninstall) uninstall "${2:?cluster name}" "${3:?kubeconfig}" ;;
+  install) install_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
+  uninstall) uninstall_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
   manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest yes ;;   # what install applies besides the CRDs
   *) die "usage: chaosmesh.sh build | install <cluster> <kubeconfig> | uninstall <cluster> <kubeconfig> | manifest" ;;
 esac
