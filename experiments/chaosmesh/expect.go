@@ -26,30 +26,25 @@ const (
 	srcDataPath = "the CNI data path (routes, iptables or eBPF maps) is kernel state that outlives its agent pod"
 )
 
+// pathCut is what a fault that cuts the path for its duration should do:
+// the flows come back once Chaos Mesh lifts it; a reused TCP connection at
+// its next retransmission.
+var pathCut = []experiments.Rule{{Expect: []experiments.Expect{
+	{Flow: "*/" + FlowUDPPinned, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
+	{Flow: "*/" + FlowUDPFresh, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
+	{Flow: "*/" + FlowTCPNew, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
+	{Flow: "*/" + FlowTCPReused, Outcome: experiments.Recovers, Within: 15 * time.Second, Source: srcRTO},
+}}}
+
 // expected outcomes per fault. For the NetworkChaos kinds, Within counts from
 // the end of the fault (creation + duration), and Expectations adds the
 // duration; for pod kills it counts from the kill. First matching rule wins.
 var expected = map[Kind][]experiments.Rule{
-	Partition: {{Expect: []experiments.Expect{
-		{Flow: "*/" + FlowUDPPinned, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowUDPFresh, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPNew, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPReused, Outcome: experiments.Recovers, Within: 15 * time.Second, Source: srcRTO},
-	}}},
+	Partition: pathCut,
 	// 100 % loss by netem: the same cut as a partition, by tc instead of iptables.
-	Loss: {{Expect: []experiments.Expect{
-		{Flow: "*/" + FlowUDPPinned, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowUDPFresh, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPNew, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPReused, Outcome: experiments.Recovers, Within: 15 * time.Second, Source: srcRTO},
-	}}},
+	Loss: pathCut,
 	// A delay beyond the probe timeout reads as an outage while it lasts.
-	Delay: {{Expect: []experiments.Expect{
-		{Flow: "*/" + FlowUDPPinned, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowUDPFresh, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPNew, Outcome: experiments.Recovers, Within: 2 * time.Second, Source: srcLifted},
-		{Flow: "*/" + FlowTCPReused, Outcome: experiments.Recovers, Within: 15 * time.Second, Source: srcRTO},
-	}}},
+	Delay: pathCut,
 	PodKillEcho: {{Expect: []experiments.Expect{
 		{Flow: "*/" + FlowUDPPinned, Outcome: experiments.Recovers, Within: 30 * time.Second, Source: srcReplaced},
 		{Flow: "*/" + FlowUDPFresh, Outcome: experiments.Recovers, Within: 30 * time.Second, Source: srcReplaced},
