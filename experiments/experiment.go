@@ -45,6 +45,26 @@ type Info struct {
 	Sources []string
 	// Plan lists, for --dry-run, what the experiment creates and changes.
 	Plan []string
+	// Controls are path.Match patterns of the flows the failure does not
+	// bite (a fresh source port per probe): an outage the other flows share
+	// with them at the same instants is the trigger's own cost or ambient
+	// noise, not the mechanism.
+	Controls []string
+	// Mechanism is the documented failure the experiment reproduces, named
+	// in the verdict when a flow is vulnerable or degraded.
+	Mechanism Mechanism
+	// Inherent is the outage the trigger causes by design (the Service is
+	// absent for a gap, a partition lasts its duration): time lost up to
+	// this much is not held against the outage budget.
+	Inherent time.Duration
+}
+
+// Mechanism is a known failure: what breaks, where it is documented, and
+// the mitigation that is known to work.
+type Mechanism struct {
+	Name       string
+	Source     string
+	Mitigation string
 }
 
 // Mitigation is a known fix.
@@ -58,6 +78,10 @@ type Evidence struct {
 	Name string `json:"name"`
 	When string `json:"when"`
 	Text string `json:"text"`
+	// Shows names the mechanism this evidence is a sign of (a stale
+	// conntrack tuple, a flushed rule), found by the experiment in the
+	// captured state; empty for plain state.
+	Shows string `json:"shows,omitempty"`
 }
 
 // Action is one thing the runner or an experiment did, as recorded.

@@ -54,6 +54,10 @@ type Cell struct {
 	Observed string `json:"observed"`
 	Match    bool   `json:"match"`
 	Source   string `json:"source,omitempty"`
+	// Verdict is reports.Vulnerable when the cell loses traffic (or the
+	// client's source IP) where a user would expect it not to, whatever the
+	// expected table says; empty when the cell is fine.
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // FlowResult is one flow's measurements against its expectations.

@@ -125,6 +125,10 @@ type Expectation struct {
 	Match    bool   `json:"match"`
 	// Source is the upstream issue or PR the expectation comes from.
 	Source string `json:"source,omitempty"`
+	// Verdict is "vulnerable" when the cell (a reachability matrix cell)
+	// loses traffic or the client's source IP where a user would expect it
+	// not to; empty when it does not.
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // Deviates reports whether the cell had an expectation that was not met.
@@ -136,6 +140,9 @@ type Evidence struct {
 	// When is before, during or after (the trigger).
 	When string `json:"when"`
 	Text string `json:"text"`
+	// Shows names the mechanism this evidence is a sign of; empty for
+	// plain state.
+	Shows string `json:"shows,omitempty"`
 }
 
 // When values of Evidence.
