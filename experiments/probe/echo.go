@@ -69,6 +69,8 @@ func serveUDP(c net.PacketConn, id Identity) {
 	pinfo := pc.SetControlMessage(ipv4.FlagDst, true) == nil
 	buf := make([]byte, 512)
 	out := make([]byte, 0, 512)
+	var lastAck string
+	var ackTo net.Addr
 	for {
 		n, cm, from, err := pc.ReadFrom(buf)
 		if err != nil {
@@ -77,11 +79,25 @@ func serveUDP(c net.PacketConn, id Identity) {
 			}
 			continue
 		}
-		seq, err := parseRequest(buf[:n])
+		seq, ack, err := parseRequest(buf[:n])
 		if err != nil {
 			continue
 		}
 		out = appendReply(out[:0], id, seq, from.String())
+		if ack != "" {
+			// One-way: report the arrival to the sender's ack socket, a
+			// 5-tuple of its own, and never answer the probed one.
+			if ack != lastAck {
+				lastAck, ackTo = ack, nil
+				if to, err := net.ResolveUDPAddr("udp4", ack); err == nil {
+					ackTo = to
+				}
+			}
+			if ackTo != nil {
+				pc.WriteTo(out, nil, ackTo)
+			}
+			continue
+		}
 		var wcm *ipv4.ControlMessage
 		if pinfo && cm != nil && cm.Dst != nil {
 			wcm = &ipv4.ControlMessage{Src: cm.Dst}
@@ -122,7 +138,7 @@ func serveTCP(l net.Listener, id Identity) {
 				if err != nil {
 					return
 				}
-				seq, err := parseRequest(line)
+				seq, _, err := parseRequest(line)
 				if err != nil {
 					return
 				}

@@ -36,7 +36,7 @@ func udpOnce(f Flow, seq uint64, sent time.Time, timeout time.Duration) Sample {
 	defer c.Close()
 	local := c.LocalAddr().String()
 	c.SetDeadline(deadline)
-	if _, err := c.Write(appendRequest(nil, seq)); err != nil {
+	if _, err := c.Write(appendRequest(nil, seq, "")); err != nil {
 		return lostSample(f, seq, sent, local, err)
 	}
 	buf := make([]byte, 512)
@@ -62,7 +62,7 @@ func tcpOnce(f Flow, seq uint64, sent time.Time, timeout time.Duration) Sample {
 	defer c.Close()
 	local := c.LocalAddr().String()
 	c.SetDeadline(deadline)
-	if _, err := c.Write(appendRequest(nil, seq)); err != nil {
+	if _, err := c.Write(appendRequest(nil, seq, "")); err != nil {
 		return lostSample(f, seq, sent, local, err)
 	}
 	line, err := bufio.NewReader(c).ReadSlice('\n')

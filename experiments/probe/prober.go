@@ -74,7 +74,7 @@ func Run(ctx context.Context, f Flow, o Options, emit func(Sample)) error {
 	}
 	o = o.withDefaults()
 	switch f.Mode {
-	case UDPPinned:
+	case UDPPinned, UDPOneWay:
 		return runUDPPinned(ctx, f, o, emit)
 	case UDPFresh:
 		return runFresh(ctx, f, o, emit, udpOnce)

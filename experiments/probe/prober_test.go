@@ -92,7 +92,7 @@ func TestProbeModesOnLoopback(t *testing.T) {
 			for _, x := range s {
 				locals[x.Local] = true
 			}
-			pinned := m == UDPPinned || m == TCPReused
+			pinned := m == UDPPinned || m == UDPOneWay || m == TCPReused
 			if pinned && len(locals) != 1 {
 				t.Fatalf("%s used %d source addresses, want 1", m, len(locals))
 			}
@@ -134,6 +134,41 @@ func TestPinnedFixedLocalPort(t *testing.T) {
 	s := collect(t, Flow{Name: "p", Mode: UDPPinned, Target: addr, LocalPort: lp}, Options{}, 50*time.Millisecond)
 	if len(s) == 0 || !strings.HasSuffix(s[0].Local, ":"+p) {
 		t.Fatalf("local = %q, want port %s", s[0].Local, p)
+	}
+}
+
+// A one-way probe is never answered on its own 5-tuple: the arrival goes to
+// the ack address, so the probed flow's conntrack entry stays [UNREPLIED].
+func TestOneWayIsNeverAnsweredOnItsOwnSocket(t *testing.T) {
+	addr := freePort(t)
+	startEcho(t, addr, Identity{Pod: "e"})
+	raddr, _ := net.ResolveUDPAddr("udp", addr)
+	probed, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probed.Close()
+	ack, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ack.Close()
+	if _, err := probed.Write(appendRequest(nil, 7, ack.LocalAddr().String())); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 512)
+	ack.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := ack.Read(buf)
+	if err != nil {
+		t.Fatalf("no arrival report on the ack socket: %v", err)
+	}
+	r, err := parseReply(buf[:n])
+	if err != nil || r.Seq != 7 || r.Src != probed.LocalAddr().String() {
+		t.Fatalf("arrival report %+v (%v), want seq 7 seen from %s", r, err, probed.LocalAddr())
+	}
+	probed.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := probed.Read(buf); err == nil {
+		t.Fatalf("the probed socket got %q: a one-way flow must never be answered", buf[:n])
 	}
 }
 

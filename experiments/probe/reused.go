@@ -31,7 +31,7 @@ func runTCPReused(ctx context.Context, f Flow, o Options, emit func(Sample)) err
 		}
 		p.add(seq, sent, local)
 		c.SetWriteDeadline(sent.Add(o.Timeout))
-		if _, err := c.Write(appendRequest(out[:0], seq)); err != nil {
+		if _, err := c.Write(appendRequest(out[:0], seq, "")); err != nil {
 			r.drop(c, err)
 		}
 	})

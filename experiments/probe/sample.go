@@ -18,15 +18,19 @@ type Mode string
 // statsd/SNMP client or a keep-alive HTTP client does: they are what stale
 // conntrack entries bite. Fresh and new open a new socket (new source port)
 // per probe: they are the control.
+//
+// UDPOneWay is a pinned socket that never reads a reply (statsd, SNMP traps):
+// the responder reports arrivals on another 5-tuple.
 const (
 	UDPPinned Mode = "udp-pinned"
+	UDPOneWay Mode = "udp-oneway"
 	UDPFresh  Mode = "udp-fresh"
 	TCPNew    Mode = "tcp-new"
 	TCPReused Mode = "tcp-reused"
 )
 
 // Modes lists every mode, in report order.
-var Modes = []Mode{UDPPinned, UDPFresh, TCPNew, TCPReused}
+var Modes = []Mode{UDPPinned, UDPOneWay, UDPFresh, TCPNew, TCPReused}
 
 // Valid reports whether m is a known mode.
 func (m Mode) Valid() bool {
