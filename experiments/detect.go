@@ -23,7 +23,14 @@ type Environment struct {
 	Kernel            string   `json:"kernel"`
 	Nodes             []Node   `json:"nodes"`
 	Notes             []string `json:"notes,omitempty"`
+	// Lab describes the lab profile a kind cluster is in (tools/cluster/lab.sh
+	// records it in ConfigMap kube-system/netchaos-lab) when that is not the
+	// default: a positive control or its fixed twin, not a release setup.
+	Lab string `json:"lab,omitempty"`
 }
+
+// LabConfigMap is where the kind lab records its profile.
+const LabConfigMap = "netchaos-lab"
 
 // Node is one node of the cluster.
 type Node struct {
@@ -95,6 +102,9 @@ func (e *Env) Detect(ctx context.Context) (Environment, error) {
 	}
 	if env.CNI == "unknown" && env.Provider == "kind" {
 		env.CNI = "netchaos-static (ptp+portmap)"
+	}
+	if cm, err := e.Kube.CoreV1().ConfigMaps("kube-system").Get(ctx, LabConfigMap, metav1.GetOptions{}); err == nil {
+		env.Lab = cm.Data["description"]
 	}
 	return env, nil
 }

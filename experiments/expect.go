@@ -173,6 +173,26 @@ func (x Expect) Matches(o Observed) bool {
 	}
 }
 
+// Conformance ranks an observation that misses the expectation: "better"
+// when the flow lost less than upstream describes (it recovered where the
+// table says never), "worse" when it lost more, "not triggered" when a
+// fault that must cut the path did not; "" when it meets the expectation.
+func (x Expect) Conformance(o Observed) string {
+	if x.Matches(o) {
+		return ""
+	}
+	if x.MinOutage > 0 && !o.LongestOpen && o.Longest < x.MinOutage {
+		return "not triggered"
+	}
+	if severity[o.Outcome] < severity[x.Outcome] {
+		return "better"
+	}
+	return "worse"
+}
+
+// severity orders outcomes from no loss to total loss.
+var severity = map[Outcome]int{NoOutage: 0, Recovers: 1, Never: 2, Unreached: 3}
+
 // For returns the expectation for a flow after a marker, if any.
 func For(exps []Expect, marker, flow string) (Expect, bool) {
 	for _, x := range exps {

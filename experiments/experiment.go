@@ -112,6 +112,7 @@ type Run struct {
 	wantFlows int
 	actions   []Action
 	markers   []probe.Marker
+	evidence  []Evidence
 }
 
 // ProbeContext is the context probes the runner or an experiment start
@@ -139,6 +140,20 @@ func (r *Run) Mark(name string) time.Time {
 	now := time.Now()
 	r.markers = append(r.markers, probe.Marker{Name: name, At: now})
 	return now
+}
+
+// Event records a named moment inside a step (a Service deleted, then
+// re-created) on the timeline; unlike Mark it opens no window of its own.
+func (r *Run) Event(name string) time.Time {
+	now := time.Now()
+	r.markers = append(r.markers, probe.Marker{Name: name, At: now, Event: true})
+	return now
+}
+
+// Capture records evidence taken inside a step (the conntrack entry while a
+// Service is absent), tagged with when it was taken.
+func (r *Run) Capture(when string, ev ...Evidence) {
+	r.evidence = append(r.evidence, tag(ev, when)...)
 }
 
 // Labels for an object of this experiment with a role.

@@ -34,7 +34,14 @@ func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 
 func reportOf(res Result) reports.Experiment {
 	x := reports.Experiment{Name: res.Name, Title: res.Info.Title, Trigger: res.Info.Trigger, Sources: res.Info.Sources,
-		Budget: res.Budget, Started: res.Started, Finished: res.Finished, Markers: res.Markers}
+		Lab: res.Environment.Lab, Budget: res.Budget, Inherent: res.Info.Inherent, Interval: res.Interval,
+		Started: res.Started, Finished: res.Finished, Markers: res.Markers}
+	if x.Budget == 0 {
+		x.Budget = reports.DefaultBudget
+	}
+	if m := res.Info.Mechanism; m.Name != "" {
+		x.Mechanism = &reports.Mechanism{Name: m.Name, Source: m.Source, Mitigation: m.Mitigation}
+	}
 	switch {
 	case !res.Applicable:
 		x.Verdict, x.Reason = reports.NotApplicable, res.Reason
@@ -43,10 +50,10 @@ func reportOf(res Result) reports.Experiment {
 	}
 	for _, f := range res.Flows {
 		f.Stats.Responders = compactResponders(f.Stats.Responders)
-		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Stats: f.Stats,
+		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Stats: f.Stats,
 			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)})
 		for _, c := range f.Checks {
-			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match}
+			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match, Conformance: c.Conformance}
 			if c.Expect != nil {
 				rc.Expected, rc.Source = c.Expect.Want(), c.Expect.Source
 			}
@@ -54,7 +61,8 @@ func reportOf(res Result) reports.Experiment {
 		}
 	}
 	for _, c := range res.Cells {
-		x.Expectations = append(x.Expectations, reports.Expectation(c))
+		x.Expectations = append(x.Expectations, reports.Expectation{Case: c.Case, Expected: c.Expected, Observed: c.Observed,
+			Match: c.Match, Source: c.Source, Verdict: c.Verdict})
 	}
 	for _, ev := range res.Evidence {
 		x.Evidence = append(x.Evidence, reports.Evidence(ev))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -33,8 +34,11 @@ type Result struct {
 	Reason     string
 	// Err is set when the run itself broke (not when the cluster misbehaved).
 	Err error
-	// Budget is the outage budget the verdict is judged against (0: none).
-	Budget   time.Duration
+	// Budget is the outage budget the verdict is judged against (0:
+	// reports.DefaultBudget).
+	Budget time.Duration
+	// Interval is the probe interval of the run's flows.
+	Interval time.Duration
 	Started  time.Time
 	Finished time.Time
 	Markers  []probe.Marker
@@ -65,6 +69,8 @@ type FlowResult struct {
 	Name    string
 	Samples []probe.Sample
 	Stats   probe.FlowStats
+	// Control is set for a control flow (Info.Controls).
+	Control bool
 	// Checks are what the flow did after each marker (trigger first), each
 	// in the window up to the next marker, with the expectation if any.
 	Checks []Check
@@ -76,6 +82,25 @@ type Check struct {
 	Observed Observed
 	Expect   *Expect
 	Match    bool
+	// Conformance ranks a mismatch: better, worse or not triggered.
+	Conformance string
+}
+
+// Interpreter is implemented by experiments that read their flows for signs
+// the generic analysis does not know (answers while a Service did not
+// exist); what it finds is added to the run's evidence.
+type Interpreter interface {
+	Interpret(flows []FlowResult, markers []probe.Marker) []Evidence
+}
+
+// matchAny reports whether name matches one of the path.Match patterns.
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Execute runs one experiment from applicability to cleanup and returns its
@@ -92,9 +117,11 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	res.Applicable = true
 	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
+	res.Interval = r.FlowOptions.Interval
 	r.Collector = NewCollector(e)
 	defer func() {
 		res.Actions, res.Markers = r.actions, r.markers
+		res.Evidence = append(res.Evidence, r.evidence...)
 	}()
 
 	ns, err := e.Namespace(ctx, x.Name())
@@ -167,17 +194,26 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	end := time.Now()
 	stopProbes()
 	r.Collector.Wait()
-	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster))
+	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster), x.Info().Controls)
+	if in, ok := x.(Interpreter); ok {
+		r.evidence = append(r.evidence, in.Interpret(res.Flows, r.markers)...)
+	}
 	return res
 }
 
 // analyze measures every flow after every marker, each in the window up to
 // the next marker, and compares it with its expectation.
-func analyze(c *Collector, markers []probe.Marker, end time.Time, exps []Expect) []FlowResult {
+func analyze(c *Collector, all []probe.Marker, end time.Time, exps []Expect, controls []string) []FlowResult {
+	var markers []probe.Marker // events annotate; they open no window
+	for _, m := range all {
+		if !m.Event {
+			markers = append(markers, m)
+		}
+	}
 	var out []FlowResult
 	for _, name := range c.Flows() {
 		s := c.Samples(name)
-		f := FlowResult{Name: name, Samples: s, Stats: probe.Analyze(s, markers, end)}
+		f := FlowResult{Name: name, Samples: s, Stats: probe.Analyze(s, markers, end), Control: matchAny(controls, name)}
 		for i, m := range markers {
 			until := end
 			if i+1 < len(markers) {
@@ -187,6 +223,7 @@ func analyze(c *Collector, markers []probe.Marker, end time.Time, exps []Expect)
 			ch.Observed.Since = m.Name
 			if x, ok := For(exps, m.Name, name); ok {
 				ch.Expect, ch.Match = &x, x.Matches(ch.Observed)
+				ch.Conformance = x.Conformance(ch.Observed)
 			}
 			f.Checks = append(f.Checks, ch)
 		}

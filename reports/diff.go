@@ -73,14 +73,12 @@ func (d *Delta) add(exp, what, before, after, dir string) {
 	d.Changes = append(d.Changes, Change{Experiment: exp, What: what, Before: before, After: after, Direction: dir})
 }
 
-var rankVerdict = map[Verdict]int{Pass: 0, NotApplicable: 0, Finding: 1, Fail: 2, Errored: 3}
-
 func (d *Delta) verdict(exp string, a, b Verdict) {
 	if a == b {
 		d.Same++
 		return
 	}
-	d.add(exp, "verdict", string(a), string(b), rank(rankVerdict[a], rankVerdict[b]))
+	d.add(exp, "verdict", string(a), string(b), rank(verdictRank[a], verdictRank[b]))
 }
 
 func rank(before, after int) string {

@@ -49,6 +49,9 @@ func (fs flowSpec) flow(markers []probe.Marker, desc string) Flow {
 	return Flow{Name: fs.name, Description: desc, Stats: st, Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond)}
 }
 
+// control marks a flow as a control flow.
+func control(f Flow) Flow { f.Control = true; return f }
+
 func pod(name, ip, node string) func(time.Duration) (probe.Identity, string) {
 	return func(time.Duration) (probe.Identity, string) {
 		return probe.Identity{Pod: name, IP: ip, Node: node}, "10.244.1.12:48125"
@@ -76,38 +79,40 @@ func fixture() *Report {
 	t1 := Experiment{
 		Name: "hostport-to-hostnetwork", Title: "T1 · DaemonSet hostPort → hostNetwork flip",
 		Trigger: "patch DaemonSet statsd-agent: hostPort 8125 → hostNetwork", Sources: []string{"kubernetes/kubernetes#58336", "containernetworking/plugins#123"},
-		Budget: 5 * time.Second, Started: t0.Add(-10 * time.Second), Finished: t0.Add(62 * time.Second), Markers: m1,
+		Budget: 5 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-10 * time.Second), Finished: t0.Add(60 * time.Second), Markers: m1,
+		Mechanism: &Mechanism{Name: "stale conntrack entry still DNATed to the old agent pod", Source: "kubernetes/kubernetes#58336", Mitigation: "conntrack -D for the agent port"},
 		Flows: []Flow{
 			flowSpec{"worker/udp-pinned", probe.UDPPinned, -5 * time.Second, 60 * time.Second, 0, -1, false, agentOld}.flow(m1, "one socket to status.hostIP:8125, like a statsd client"),
-			flowSpec{"worker/udp-fresh", probe.UDPFresh, -5 * time.Second, 60 * time.Second, 1200 * time.Millisecond, 1320 * time.Millisecond, false, flip(1320 * time.Millisecond)}.flow(m1, "new socket per probe (control)"),
+			control(flowSpec{"worker/udp-fresh", probe.UDPFresh, -5 * time.Second, 60 * time.Second, 1200 * time.Millisecond, 1320 * time.Millisecond, false, flip(1320 * time.Millisecond)}.flow(m1, "new socket per probe")),
 			flowSpec{"worker/tcp-reused", probe.TCPReused, -5 * time.Second, 60 * time.Second, 1100 * time.Millisecond, 1450 * time.Millisecond, true, flip(1450 * time.Millisecond)}.flow(m1, ""),
 		},
 		Expectations: []Expectation{
 			{Case: "worker/udp-pinned after trigger", Expected: "never recovers", Observed: "never recovered within the 60 s window", Match: true, Source: "kubernetes/kubernetes#58336"},
+			{Case: "worker/tcp-reused after trigger", Expected: "no outage", Observed: "recovered after 1.450 s", Match: false, Conformance: "worse"},
 			{Case: "worker/udp-fresh after trigger", Expected: "recovers within 5 s", Observed: "recovered after 1.320 s", Match: true},
 		},
 		Evidence: []Evidence{
 			{Name: "conntrack on worker", When: Before, Text: "udp 17 29 src=10.244.1.12 dst=172.18.0.3 sport=48125 dport=8125 src=10.244.1.7 dst=10.244.1.12 sport=8125 dport=48125 [ASSURED] mark=0 use=1"},
-			{Name: "conntrack on worker", When: After, Text: "udp 17 29 src=10.244.1.12 dst=172.18.0.3 sport=48125 dport=8125 src=10.244.1.7 dst=10.244.1.12 sport=8125 dport=48125 [ASSURED] mark=0 use=1\n(1 entry: still NATed to the deleted pod 10.244.1.7)"},
+			{Name: "conntrack on worker", When: After, Shows: "stale conntrack entry", Text: "udp 17 29 src=10.244.1.12 dst=172.18.0.3 sport=48125 dport=8125 src=10.244.1.7 dst=10.244.1.12 sport=8125 dport=48125 [ASSURED] mark=0 use=1\n(1 entry: still NATed to the deleted pod 10.244.1.7)"},
 		},
 	}
 	Judge(&t1)
-	m2 := []probe.Marker{{Name: "trigger", At: t0}, {Name: "service re-created", At: t0.Add(1500 * time.Millisecond)}, {Name: "calico conntrack remove", At: t0.Add(10300 * time.Millisecond)}}
+	m2 := []probe.Marker{{Name: "trigger", At: t0}, {Name: "service re-created", At: t0.Add(1500 * time.Millisecond), Event: true}, {Name: "calico conntrack remove", At: t0.Add(15 * time.Second)}}
 	t2 := Experiment{
 		Name: "udp-lb-recreate", Title: "T2 · UDP LoadBalancer Service deleted and re-created",
 		Trigger: "delete and re-create Service snmp-trap (type LoadBalancer, UDP 162)", Sources: []string{"projectcalico/calico#9967"},
-		Budget: 15 * time.Second, Started: t0.Add(-5 * time.Second), Finished: t0.Add(30 * time.Second), Markers: m2,
+		Budget: 15 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-5 * time.Second), Finished: t0.Add(30 * time.Second), Markers: m2,
 		Flows: []Flow{
 			flowSpec{"external/udp-pinned", probe.UDPPinned, -3 * time.Second, 30 * time.Second, 0, 10410 * time.Millisecond, false, pod("snmp-trap-5c9d", "10.244.2.9", "worker2")}.flow(m2, "fixed source 172.18.0.100:40162 to the LB IP"),
 		},
-		Expectations: []Expectation{{Case: "external/udp-pinned after trigger", Expected: "recovers within 10.010 s", Observed: "recovered after 10.410 s", Match: false, Source: "projectcalico/calico#10049"}},
+		Expectations: []Expectation{{Case: "external/udp-pinned after trigger", Expected: "recovers within 10.010 s", Observed: "recovered after 10.410 s", Match: false, Conformance: "worse", Source: "projectcalico/calico#10049"}},
 	}
 	Judge(&t2)
 	t4 := Experiment{Name: "traffic-policy-matrix", Title: "T4 · LoadBalancer IP from inside the cluster", Trigger: "none (reachability matrix)",
 		Started: t0.Add(70 * time.Second), Finished: t0.Add(100 * time.Second),
 		Expectations: []Expectation{
 			{Case: "pod on node without endpoint → LB IP, policy Local", Expected: "reachable, source IP lost", Observed: "reachable, source IP lost", Match: true, Source: "kubernetes/kubernetes#97081"},
-			{Case: "hostNetwork pod on node without endpoint → LB IP, policy Local", Expected: "reachable", Observed: "timeout", Match: false, Source: "kubernetes/kubernetes#93456"},
+			{Case: "hostNetwork pod on node without endpoint → LB IP, policy Local", Expected: "reachable", Observed: "timeout", Match: false, Conformance: "worse", Source: "kubernetes/kubernetes#93456", Verdict: string(Vulnerable)},
 			{Case: "pod → LB IP :443 (no listener)", Expected: "refused", Observed: "refused", Match: true},
 		}}
 	Judge(&t4)

@@ -13,10 +13,11 @@ var htmlTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"dur":       Dur,
-	"worst":     worst,
-	"worstRec":  worstRecovery,
-	"longest":   longest,
-	"recovery":  recovery,
+	"headline":  func(e Experiment) []string { l, s := headline(e); return []string{l, s} },
+	"words":     func(w Window) string { return w.words() },
+	"mechanism": mechanismText,
+	"bad":       func(v Verdict) bool { return v == Vulnerable || v == Degraded },
+	"mitigated": mitigationText,
 	"outages":   outageList,
 	"who":       responderText,
 	"markers":   markerList,

@@ -65,7 +65,7 @@ func JUnit(w io.Writer, r *Report) error {
 	for _, e := range r.Experiments {
 		c := junitCase{Name: orName(e), Classname: "netchaos." + e.Name, Time: secs(e.Finished.Sub(e.Started).Seconds())}
 		switch e.Verdict {
-		case Fail:
+		case Vulnerable:
 			c.Failure = &junitMessage{Message: e.Reason, Text: observations(e)}
 			s.Failures++
 		case Errored:
@@ -74,8 +74,8 @@ func JUnit(w io.Writer, r *Report) error {
 		case NotApplicable:
 			c.Skipped = &junitMessage{Message: e.Reason}
 			s.Skipped++
-		case Finding:
-			c.SystemOut = &junitText{"finding: " + e.Reason + "\n" + observations(e)}
+		case Degraded:
+			c.SystemOut = &junitText{"degraded: " + e.Reason + "\n" + observations(e)}
 		default:
 			if o := observations(e); o != "" {
 				c.SystemOut = &junitText{o}
@@ -105,16 +105,16 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05")
 }
 
-// observations is a finding's or failure's detail: each flow's longest
-// outage and recovery, and every expectation that was not met.
+// observations is a verdict's detail: each flow's verdict and windows, and
+// every expectation that was not met.
 func observations(e Experiment) string {
 	var b strings.Builder
 	for _, f := range e.Flows {
-		if _, open := openOutage(f.Stats); open {
-			fmt.Fprintf(&b, "%s: sent %d, lost %d, %s\n", f.Name, f.Stats.Sent, f.Stats.Lost, never(e, f))
-			continue
+		fmt.Fprintf(&b, "%s (%s): sent %d, lost %d", f.Name, orUnknown(string(f.Verdict)), f.Stats.Sent, f.Stats.Lost)
+		for _, w := range f.Windows {
+			fmt.Fprintf(&b, "; %s", w.words())
 		}
-		fmt.Fprintf(&b, "%s: sent %d, lost %d, longest outage %s, recovery: %s\n", f.Name, f.Stats.Sent, f.Stats.Lost, longest(e, f), recovery(e, f))
+		b.WriteString("\n")
 	}
 	for _, x := range e.Expectations {
 		if x.Deviates() {

@@ -23,9 +23,10 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Environment.Notes) > 0 {
 		p.f("\n")
 	}
-	p.f("## Summary\n\n| Experiment | Verdict | Longest outage | Recovery after the trigger | Reason |\n|---|---|---|---|---|\n")
+	p.f("## Summary\n\n| Experiment | Verdict | Worst flow: time lost | Back for good | Reason |\n|---|---|---|---|---|\n")
 	for _, e := range r.Experiments {
-		p.f("| %s | **%s** | %s | %s | %s |\n", cell(e.Name), e.Verdict, cell(worst(e)), cell(worstRecovery(e)), cell(e.Reason))
+		lost, stable := headline(e)
+		p.f("| %s | **%s** | %s | %s | %s |\n", cell(e.Name), e.Verdict, cell(lost), cell(stable), cell(e.Reason))
 	}
 	for _, e := range r.Experiments {
 		p.experiment(e)
@@ -61,9 +62,24 @@ func (p *printer) experiment(e Experiment) {
 	if e.Budget > 0 {
 		p.f(" · Outage budget: %s", Dur(e.Budget))
 	}
+	if e.Inherent > 0 {
+		p.f(" (beyond the %s the trigger costs by design)", Dur(e.Inherent))
+	}
 	p.f("\n\n")
+	if e.Lab != "" {
+		p.f("Lab profile: %s.\n\n", e.Lab)
+	}
 	if e.Reason != "" {
 		p.f("**%s**\n\n", e.Reason)
+	}
+	if m := mechanismText(e.Mechanism); m != "" && (e.Verdict == Vulnerable || e.Verdict == Degraded) {
+		p.f("Mechanism: %s.\n\n", m)
+	}
+	for _, m := range mitigationText(e) {
+		p.f("- Mitigation %s\n", m)
+	}
+	if len(mitigationText(e)) > 0 {
+		p.f("\n")
 	}
 	if len(e.Sources) > 0 {
 		p.f("Upstream: %s.\n\n", strings.Join(e.Sources, ", "))
@@ -83,10 +99,18 @@ func (p *printer) experiment(e Experiment) {
 		p.f("\n")
 	}
 	if len(e.Flows) > 0 {
-		p.f("### Flows\n\n| Flow | Mode | Sent | Answered | Lost | Longest gap | Recovery after the trigger |\n|---|---|---|---|---|---|---|\n")
+		p.f("### Flows\n\n| Flow | Mode | Verdict | Sent | Lost | After each marker |\n|---|---|---|---|---|---|\n")
 		for _, f := range e.Flows {
 			s := f.Stats
-			p.f("| %s | %s | %d | %d | %d | %s | %s |\n", cell(f.Name), s.Mode, s.Sent, s.Answered, s.Lost, cell(longest(e, f)), cell(recovery(e, f)))
+			role := ""
+			if f.Control {
+				role = " (control)"
+			}
+			var ws []string
+			for _, w := range f.Windows {
+				ws = append(ws, w.words())
+			}
+			p.f("| %s%s | %s | %s | %d | %d | %s |\n", cell(f.Name), role, s.Mode, f.Verdict, s.Sent, s.Lost, cell(strings.Join(ws, "; ")))
 		}
 		p.f("\nOutages (start relative to the trigger) and who answered:\n\n")
 		for _, f := range e.Flows {
@@ -112,7 +136,11 @@ func (p *printer) experiment(e Experiment) {
 			for strings.Contains(text, fence) {
 				fence += "`"
 			}
-			p.f("<details><summary>%s (%s)</summary>\n\n%s\n%s\n%s\n\n</details>\n\n", htmlEscape(ev.Name), htmlEscape(ev.When), fence, text, fence)
+			shows := ""
+			if ev.Shows != "" {
+				shows = " — shows: " + htmlEscape(ev.Shows)
+			}
+			p.f("<details><summary>%s (%s)%s</summary>\n\n%s\n%s\n%s\n\n</details>\n\n", htmlEscape(ev.Name), htmlEscape(ev.When), shows, fence, text, fence)
 		}
 	}
 }

@@ -30,7 +30,7 @@ import (
 )
 
 // SchemaVersion names the JSON model's version; Load refuses others.
-const SchemaVersion = "netchaos.report/v1"
+const SchemaVersion = "netchaos.report/v2"
 
 // Report is one run of the suite against one cluster.
 type Report struct {
@@ -74,25 +74,40 @@ const (
 // Verdict of one experiment.
 type Verdict string
 
-// Verdicts. Finding: the cluster behaved differently from the expected table
-// but within the budget — worth reading, not a failure.
+// Verdicts answer "does this cluster lose traffic when this happens?" (see
+// Judge): vulnerable — a flow never recovered, or lost more than the budget;
+// degraded — the failure bit (the flow lost more than its control flows) but
+// let go within budget; resilient — no outage beyond what the trigger costs
+// every flow. Whether the cluster matched the known-behaviour table is a
+// separate question (Expectation.Conformance).
 const (
-	Pass          Verdict = "pass"
-	Fail          Verdict = "fail"
-	Finding       Verdict = "finding"
+	Resilient     Verdict = "resilient"
+	Degraded      Verdict = "degraded"
+	Vulnerable    Verdict = "vulnerable"
 	NotApplicable Verdict = "not-applicable"
 	Errored       Verdict = "error"
 )
 
 // Experiment is one experiment's outcome.
 type Experiment struct {
-	Name     string         `json:"name"`
-	Title    string         `json:"title"`
-	Trigger  string         `json:"trigger"`
-	Sources  []string       `json:"sources,omitempty"`
-	Verdict  Verdict        `json:"verdict"`
-	Reason   string         `json:"reason,omitempty"`
-	Budget   time.Duration  `json:"budget_ns,omitempty"`
+	Name    string   `json:"name"`
+	Title   string   `json:"title"`
+	Trigger string   `json:"trigger"`
+	Sources []string `json:"sources,omitempty"`
+	Verdict Verdict  `json:"verdict"`
+	Reason  string   `json:"reason,omitempty"`
+	// Lab names the lab profile the cluster ran in when it is not a
+	// release configuration (a positive control or its fixed twin).
+	Lab string `json:"lab,omitempty"`
+	// Mechanism is the documented failure the experiment reproduces.
+	Mechanism *Mechanism `json:"mechanism,omitempty"`
+	// Budget is the outage budget the verdict was judged against.
+	Budget time.Duration `json:"budget_ns,omitempty"`
+	// Inherent is the outage the trigger causes by design, not held
+	// against the budget.
+	Inherent time.Duration `json:"inherent_ns,omitempty"`
+	// Interval is the probe interval (the resolution of every outage).
+	Interval time.Duration  `json:"interval_ns,omitempty"`
 	Started  time.Time      `json:"started"`
 	Finished time.Time      `json:"finished"`
 	Markers  []probe.Marker `json:"markers,omitempty"`
@@ -104,14 +119,58 @@ type Experiment struct {
 	Actions      []Action      `json:"actions,omitempty"`
 }
 
+// Mechanism is a known failure: what breaks, where it is documented, and
+// the mitigation known to work.
+type Mechanism struct {
+	Name       string `json:"name"`
+	Source     string `json:"source,omitempty"`
+	Mitigation string `json:"mitigation,omitempty"`
+}
+
 // Flow is one probe flow's measurements.
 type Flow struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Stats       probe.FlowStats `json:"stats"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Control is set for a flow the failure does not bite (a fresh source
+	// port per probe): what it loses, every flow loses.
+	Control bool `json:"control,omitempty"`
+	// Verdict is the flow's in the trigger's window (see Judge).
+	Verdict Verdict `json:"verdict,omitempty"`
+	// Windows measure the flow after each marker (the trigger, then each
+	// mitigation), each up to the next.
+	Windows []Window        `json:"windows,omitempty"`
+	Stats   probe.FlowStats `json:"stats"`
 	// Timeline is the flow's samples in compact form for drawing; optional
 	// (renderers fall back to Stats.Outages).
 	Timeline Timeline `json:"timeline,omitzero"`
+}
+
+// Window is one flow's measurement from a marker to the next (or the end of
+// observation).
+type Window struct {
+	Marker string    `json:"marker"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	// Lost is the time without answers in the window, ambient outages
+	// aside; Outages counts them.
+	Lost    time.Duration `json:"lost_ns"`
+	Outages int           `json:"outages"`
+	// Shared is the part of Lost the control flows lost at the same
+	// instants: the trigger's own cost, not the mechanism's.
+	Shared time.Duration `json:"shared_ns,omitempty"`
+	// Ambient outages came after the window's first, while the control
+	// flows were down too: noise on the cluster, not counted in Lost.
+	Ambient        time.Duration `json:"ambient_ns,omitempty"`
+	AmbientOutages int           `json:"ambient_outages,omitempty"`
+	// DownAtStart is set when the flow was already down at the marker.
+	DownAtStart bool `json:"down_at_start,omitempty"`
+	// Recovered is false when the flow was still down when the window
+	// closed.
+	Recovered bool `json:"recovered"`
+	// StableAfter is from the marker to the end of the window's last
+	// counted outage: answers stayed up from then on (0: no outage).
+	StableAfter time.Duration `json:"stable_after_ns"`
+	Verdict     Verdict       `json:"verdict"`
 }
 
 // Expectation is one expected-versus-observed cell: a flow's outcome after a
@@ -123,6 +182,10 @@ type Expectation struct {
 	Expected string `json:"expected,omitempty"`
 	Observed string `json:"observed"`
 	Match    bool   `json:"match"`
+	// Conformance ranks a cell that differs from its expectation: better
+	// (less loss than upstream describes), worse, or not triggered (the
+	// fault never took hold); empty when it matches or has none.
+	Conformance string `json:"conformance,omitempty"`
 	// Source is the upstream issue or PR the expectation comes from.
 	Source string `json:"source,omitempty"`
 	// Verdict is "vulnerable" when the cell (a reachability matrix cell)
@@ -187,6 +250,9 @@ func Decode(b []byte) (*Report, error) {
 	if head.SchemaVersion == nil {
 		return nil, fmt.Errorf("%w: no schema_version field, want %q: not a netchaos report", ErrSchema, SchemaVersion)
 	}
+	if *head.SchemaVersion == schemaV1 {
+		return upgradeV1(b)
+	}
 	if *head.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("%w: schema_version %q, this netchaos reads %q (render it with the netchaos version that wrote it)", ErrSchema, *head.SchemaVersion, SchemaVersion)
 	}
@@ -211,12 +277,45 @@ func (r *Report) Validate() error {
 			return fmt.Errorf("experiment %d has no name", i)
 		}
 		switch e.Verdict {
-		case Pass, Fail, Finding, NotApplicable, Errored:
+		case Resilient, Degraded, Vulnerable, NotApplicable, Errored:
 		default:
-			return fmt.Errorf("experiment %s: verdict %q is not one of pass, fail, finding, not-applicable, error (call Judge)", e.Name, e.Verdict)
+			return fmt.Errorf("experiment %s: verdict %q is not one of resilient, degraded, vulnerable, not-applicable, error (call Judge)", e.Name, e.Verdict)
 		}
 	}
 	return nil
+}
+
+// schemaV1 reports (pass / fail / finding) are read by judging them again.
+const schemaV1 = "netchaos.report/v1"
+
+// upgradeV1 reads a v1 report and judges every experiment again with this
+// version's verdicts, from the outages and markers it recorded. A v1 report
+// does not say which flows were controls, so none is: shared outages are
+// not told apart, and a flow is at worst judged degraded where a v2 run
+// might say resilient. The report's notes say it was re-judged.
+func upgradeV1(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("not a netchaos report: %v", err)
+	}
+	r.SchemaVersion = SchemaVersion
+	r.Environment.Notes = append(r.Environment.Notes, "re-judged from a "+schemaV1+" report: control flows unknown")
+	for i := range r.Experiments {
+		e := &r.Experiments[i]
+		switch e.Verdict {
+		case NotApplicable, Errored:
+			continue
+		}
+		if e.Interval == 0 {
+			e.Interval = 10 * time.Millisecond
+		}
+		e.Verdict, e.Reason = "", ""
+		Judge(e)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // JSON renders the report as indented JSON, the form Load and Decode read.

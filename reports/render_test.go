@@ -92,7 +92,7 @@ func TestJUnitVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := b.String()
-	for _, want := range []string{`failures="1"`, `skipped="1"`, `<skipped message="no node runs systemd-networkd">`, "<failure message=\"worker/udp-pinned never recovered", "<system-out><![CDATA[finding: "} {
+	for _, want := range []string{`failures="2"`, `skipped="1"`, `<skipped message="no node runs systemd-networkd">`, "<failure message=\"worker/udp-pinned never recovered", "<system-out><![CDATA[degraded: "} {
 		if !strings.Contains(x, want) {
 			t.Errorf("JUnit lacks %q", want)
 		}

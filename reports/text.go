@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,75 +54,78 @@ func longest(e Experiment, f Flow) string {
 	return Dur(f.Stats.LongestGap)
 }
 
-// recovery is how the flow came back after the trigger.
-func recovery(e Experiment, f Flow) string {
-	m, ok := e.trigger()
-	if !ok {
-		if _, open := openOutage(f.Stats); open {
-			return never(e, f)
-		}
-		return "—"
-	}
-	for _, r := range f.Stats.Recoveries {
-		if r.Marker != m.Name {
+// headline is an experiment's worst flow in the trigger's window: what it
+// lost and when it was back for good, naming the marker both are counted
+// from, or which flow never recovered.
+func headline(e Experiment) (lost, stable string) {
+	var worstF *Flow
+	for i := range e.Flows {
+		f := &e.Flows[i]
+		if len(f.Windows) == 0 {
 			continue
 		}
-		switch {
-		case r.Never:
-			return never(e, f)
-		case r.Outage == 0:
-			return "no outage"
+		if worstF == nil || moreLost(f.Windows[0], worstF.Windows[0]) {
+			worstF = f
 		}
-		return fmt.Sprintf("answered again %s after the %s (outage %s)", Dur(r.After), m.Name, Dur(r.Outage))
 	}
-	return "—"
-}
-
-// worst summarises an experiment's flows: the longest outage, or which flow
-// never recovered.
-func worst(e Experiment) string {
-	if len(e.Flows) == 0 {
-		return "—"
+	if worstF == nil {
+		return "—", "—"
 	}
-	var d time.Duration
-	var downs []string
-	for _, f := range e.Flows {
-		if _, open := openOutage(f.Stats); open {
-			downs = append(downs, f.Name)
-		}
-		d = max(d, f.Stats.LongestGap)
-	}
+	w := worstF.Windows[0]
 	switch {
-	case len(downs) > 0:
-		return "never recovered: " + strings.Join(downs, ", ")
-	case d == 0:
-		return "none"
+	case !w.Recovered:
+		return "never recovered (" + worstF.Name + ")", "never, within " + Dur(w.End.Sub(w.Start)) + " of the " + w.Marker
+	case w.Outages == 0:
+		return "none", "no outage"
 	}
-	return Dur(d)
+	return fmt.Sprintf("%s (%s)", Dur(w.Lost), worstF.Name), fmt.Sprintf("%s after the %s", Dur(w.StableAfter), w.Marker)
 }
 
-// worstRecovery is the slowest recovery after the trigger over all flows.
-func worstRecovery(e Experiment) string {
-	m, ok := e.trigger()
-	if len(e.Flows) == 0 || !ok {
-		return "—"
+// moreLost orders windows: not recovered first, then by time lost.
+func moreLost(a, b Window) bool {
+	if a.Recovered != b.Recovered {
+		return !a.Recovered
 	}
-	var slow time.Duration
-	for _, f := range e.Flows {
-		for _, r := range f.Stats.Recoveries {
-			if r.Marker != m.Name {
+	return a.Lost > b.Lost
+}
+
+// mitigationText says, per mitigation, whether the flows that were down
+// when it was applied came back, and how fast.
+func mitigationText(e Experiment) []string {
+	var out []string
+	for wi, b := range e.windows() {
+		if wi == 0 {
+			continue
+		}
+		var down, back []string
+		var slowest time.Duration
+		for _, f := range e.Flows {
+			if wi >= len(f.Windows) || !f.Windows[wi].DownAtStart {
 				continue
 			}
-			if r.Never {
-				return never(e, f) + " (" + f.Name + ")"
+			w := f.Windows[wi]
+			down = append(down, f.Name)
+			if w.Recovered {
+				back = append(back, f.Name)
+				slowest = max(slowest, w.StableAfter)
 			}
-			slow = max(slow, r.After)
+		}
+		switch {
+		case len(down) == 0:
+			out = append(out, fmt.Sprintf("%s: no flow was down when it was applied", b.marker))
+		case len(back) == len(down):
+			out = append(out, fmt.Sprintf("%s: restored %s within %s", b.marker, plural(len(down), "flow", "flows"), Dur(slowest)))
+		default:
+			var still []string
+			for _, n := range down {
+				if !slices.Contains(back, n) {
+					still = append(still, n)
+				}
+			}
+			out = append(out, fmt.Sprintf("%s: %s still down when its window closed (%s)", b.marker, plural(len(still), "flow", "flows"), strings.Join(still, ", ")))
 		}
 	}
-	if slow == 0 {
-		return "no outage"
-	}
-	return "all flows within " + Dur(slow)
+	return out
 }
 
 // outageList lists a flow's outages with starts relative to the trigger.
@@ -261,13 +265,33 @@ func expected(x Expectation) string {
 	return x.Expected
 }
 
-// matchText is the last column of an expectation row.
+// matchText is the last column of an expectation row: the conformance of
+// the observation to the known-behaviour table, with its direction.
 func matchText(x Expectation) string {
 	switch {
 	case x.Expected == "":
 		return "no expectation"
 	case x.Match:
 		return "✓ as expected"
+	case x.Conformance == "better" || x.Conformance == "worse":
+		return "✗ " + x.Conformance + " than expected"
+	case x.Conformance != "":
+		return "✗ " + x.Conformance
 	}
 	return "✗ differs"
+}
+
+// mechanismText is the known failure and its mitigation in one line.
+func mechanismText(m *Mechanism) string {
+	if m == nil || m.Name == "" {
+		return ""
+	}
+	s := m.Name
+	if m.Source != "" {
+		s += " (" + m.Source + ")"
+	}
+	if m.Mitigation != "" {
+		s += "; known mitigation: " + m.Mitigation
+	}
+	return s
 }

@@ -8,46 +8,347 @@ import (
 	"github.com/netchaos/netchaos/experiments/probe"
 )
 
-// Assess computes an experiment's verdict from its flows, its expectations
-// and its outage budget. Pure. The rule, first match wins:
+// DefaultBudget is the outage budget of an experiment that was given none:
+// a flow that loses more than this after a trigger (beyond the outage the
+// trigger causes by design) is vulnerable, so a long blackhole can never
+// pass silently.
+const DefaultBudget = 10 * time.Second
+
+// Noise is the floor below which time a flow lost beyond its control flows
+// is not blamed on the failure mechanism: outage edges are send times, so
+// two flows cut at the same instant differ by a probe interval or two, and a
+// Service's rules and its conntrack cleanup land within one kube-proxy sync.
+// NoiseFor raises it to two probe intervals for slow probes.
+const Noise = 250 * time.Millisecond
+
+// NoiseFor is the noise floor for probes sent every interval.
+func NoiseFor(interval time.Duration) time.Duration { return max(Noise, 2*interval) }
+
+// Sustain is how long answers must stay up after an outage for a recovery
+// to count as stable.
+const Sustain = 3 * time.Second
+
+// Judge computes the experiment's per-flow windows and verdicts and its own
+// verdict and reason, unless it is already not-applicable or error. Pure.
 //
-//   - fail: some flow has an open outage (it was still down when its window
-//     closed: it never recovered, whatever the expected table says), or,
-//     with a budget (> 0), some flow's longest outage exceeds the budget;
-//   - finding: no budget violation, but some expectation with an expected
-//     value was not met (the cluster behaves differently from upstream's
-//     description of this environment: worth reading, not a failure);
-//   - pass: otherwise.
+// Per flow, in each window (from a marker — the trigger, then each
+// mitigation — to the next, or to the end of observation):
 //
-// Not-applicable and error are not computed here: Judge keeps them.
-func Assess(flows []Flow, expectations []Expectation, budget time.Duration) (Verdict, string) {
-	var fails []string
-	for _, f := range flows {
-		if _, open := openOutage(f.Stats); open {
-			fails = append(fails, f.Name+" never recovered (still down when its window closed)")
+//   - vulnerable: still down when the window closed (it never recovered), or
+//     it lost more than the budget beyond the outage the trigger causes by
+//     design (Experiment.Inherent);
+//   - degraded: it recovered within budget, but lost more than the noise
+//     floor beyond what its control flows lost at the same instants (the
+//     mechanism bit and let go): a control flow is never degraded, and a
+//     flow of an experiment without control flows is degraded when it lost
+//     more than the noise floor beyond the inherent outage;
+//   - resilient: otherwise.
+//
+// The flow's verdict is its trigger window's; the experiment's is the worst
+// flow's, or vulnerable when a reachability cell is.
+func Judge(e *Experiment) {
+	if e.Verdict == NotApplicable || e.Verdict == Errored {
+		return
+	}
+	judgeWindows(e)
+	e.Verdict, e.Reason = assess(*e)
+}
+
+// ExitCode is what a gate exits with: 1 when any experiment is vulnerable or
+// errored, else 0 (resilient, degraded and not-applicable pass a gate;
+// degraded is within budget by definition).
+func (r *Report) ExitCode() int {
+	for _, e := range r.Experiments {
+		if e.Verdict == Vulnerable || e.Verdict == Errored {
+			return 1
+		}
+	}
+	return 0
+}
+
+// verdictRank orders verdicts from best to worst.
+var verdictRank = map[Verdict]int{Resilient: 0, NotApplicable: 0, Degraded: 1, Vulnerable: 2, Errored: 3}
+
+func worse(a, b Verdict) Verdict {
+	if verdictRank[b] > verdictRank[a] {
+		return b
+	}
+	return a
+}
+
+// assess is the experiment's verdict and its reason in one line.
+func assess(e Experiment) (Verdict, string) {
+	v := Resilient
+	var bad []string
+	for _, f := range e.Flows {
+		v = worse(v, f.Verdict)
+	}
+	for _, x := range e.Expectations {
+		if x.Verdict == string(Vulnerable) {
+			v = Vulnerable
+			bad = append(bad, x.Case+": "+x.Observed)
+		}
+	}
+	if v == Resilient {
+		return v, ""
+	}
+	for _, f := range e.Flows {
+		if f.Verdict == v && len(f.Windows) > 0 {
+			bad = append(bad, f.Name+" "+f.Windows[0].words())
+		}
+	}
+	n := len(bad)
+	if n > 3 {
+		bad = append(bad[:3], fmt.Sprintf("%d more", n-3))
+	}
+	s := strings.Join(bad, "; ")
+	if e.Mechanism != nil && e.Mechanism.Name != "" {
+		s += " — " + e.Mechanism.Name
+		if e.Mechanism.Source != "" {
+			s += " (" + e.Mechanism.Source + ")"
+		}
+	}
+	return v, s
+}
+
+// judgeWindows fills every flow's Windows and Verdict from its outages.
+func judgeWindows(e *Experiment) {
+	bounds := e.windows()
+	budget := e.Budget
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	noise := NoiseFor(e.Interval)
+	for i := range e.Flows {
+		f := &e.Flows[i]
+		controls := e.controlsOf(*f)
+		f.Windows = nil
+		for wi, b := range bounds {
+			w := measure(f.Stats, b, controls, noise)
+			inherent := time.Duration(0)
+			if wi == 0 {
+				inherent = e.Inherent
+			}
+			w.Verdict = windowVerdict(w, f.Control, len(controls) > 0, inherent, budget, noise)
+			f.Windows = append(f.Windows, w)
+		}
+		f.Verdict = ""
+		if len(f.Windows) > 0 {
+			f.Verdict = f.Windows[0].Verdict
+		}
+	}
+}
+
+func windowVerdict(w Window, control, hasControls bool, inherent, budget, noise time.Duration) Verdict {
+	if !w.Recovered || w.Lost-inherent > budget {
+		return Vulnerable
+	}
+	own := w.Lost - w.Shared
+	if !hasControls {
+		own -= inherent
+	}
+	if !control && own > noise {
+		return Degraded
+	}
+	return Resilient
+}
+
+// bound is one window: from a marker to the next or to the end.
+type bound struct {
+	marker     string
+	start, end time.Time
+}
+
+// windows are the experiment's judged windows: one per marker that is not
+// an event, in order; the last ends at the end of observation.
+func (e Experiment) windows() []bound {
+	var ms []probe.Marker
+	for _, m := range e.Markers {
+		if !m.Event {
+			ms = append(ms, m)
+		}
+	}
+	end := e.Finished
+	for _, f := range e.Flows {
+		if f.Stats.WindowEnd.After(end) || end.IsZero() {
+			end = f.Stats.WindowEnd
+		}
+	}
+	var out []bound
+	for i, m := range ms {
+		b := bound{marker: m.Name, start: m.At, end: end}
+		if i+1 < len(ms) {
+			b.end = ms[i+1].At
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// controlsOf are the control flows f is compared with: for a flow the
+// failure bites, the control flows on its own node (the same "<node>/"
+// prefix) when there are any, else every control flow; for a control flow,
+// the other control flows (a drop they all see at once is ambient).
+func (e Experiment) controlsOf(f Flow) []Flow {
+	var same, all []Flow
+	node, _, _ := strings.Cut(f.Name, "/")
+	for _, c := range e.Flows {
+		if !c.Control || c.Name == f.Name {
 			continue
 		}
-		if budget > 0 && f.Stats.LongestGap > budget {
-			fails = append(fails, fmt.Sprintf("%s: longest outage %s exceeds the budget of %s", f.Name, Dur(f.Stats.LongestGap), Dur(budget)))
+		all = append(all, c)
+		if n, _, _ := strings.Cut(c.Name, "/"); n == node {
+			same = append(same, c)
 		}
 	}
-	if len(fails) > 0 {
-		return Fail, strings.Join(fails, "; ")
+	if len(same) > 0 && !f.Control {
+		return same
 	}
-	var dev []string
-	for _, x := range expectations {
-		if x.Deviates() {
-			dev = append(dev, x.Case)
+	return all
+}
+
+// span is a half-open time interval.
+type span struct{ from, to time.Time }
+
+func (s span) len() time.Duration { return s.to.Sub(s.from) }
+
+// clip is the part of outage o inside b (ok false when none).
+func clip(o probe.Outage, b bound) (span, bool) {
+	s := span{o.Start, o.End}
+	if s.from.Before(b.start) {
+		s.from = b.start
+	}
+	if s.to.After(b.end) {
+		s.to = b.end
+	}
+	return s, s.to.After(s.from)
+}
+
+// overlap is how much of s the spans cover (they may overlap each other).
+func overlap(s span, cover []span) time.Duration {
+	var got []span
+	for _, c := range cover {
+		x := span{maxTime(s.from, c.from), minTime(s.to, c.to)}
+		if x.to.After(x.from) {
+			got = append(got, x)
 		}
 	}
-	if len(dev) == 0 {
-		return Pass, ""
+	return unionLen(got)
+}
+
+// unionLen is the length of the union of spans.
+func unionLen(ss []span) time.Duration {
+	var total time.Duration
+	var cur span
+	for len(ss) > 0 {
+		// take the earliest remaining span
+		i := 0
+		for j := range ss {
+			if ss[j].from.Before(ss[i].from) {
+				i = j
+			}
+		}
+		s := ss[i]
+		ss = append(ss[:i:i], ss[i+1:]...)
+		switch {
+		case cur.to.IsZero() || s.from.After(cur.to):
+			total += cur.len()
+			cur = s
+		case s.to.After(cur.to):
+			cur.to = s.to
+		}
 	}
-	n := len(dev)
-	if n > 3 {
-		dev = append(dev[:3], fmt.Sprintf("%d more", n-3))
+	return total + cur.len()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	return Finding, plural(n, "observation differs", "observations differ") + " from the expected table: " + strings.Join(dev, "; ")
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// measure is one flow's window: what it lost, what of that its controls
+// lost at the same instants, whether it was answering when the window
+// closed, and when it last came back for good. An outage after the
+// window's first one that the controls shared (give or take the noise
+// floor) is ambient: counted apart, and it neither costs the budget nor
+// delays the recovery.
+func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) Window {
+	w := Window{Marker: b.marker, Start: b.start, End: b.end, Recovered: true}
+	var cover []span
+	for _, c := range controls {
+		for _, o := range c.Stats.Outages {
+			if s, ok := clip(o, b); ok {
+				cover = append(cover, s)
+			}
+		}
+	}
+	for _, o := range st.Outages {
+		s, ok := clip(o, b)
+		if !ok {
+			continue
+		}
+		if o.Open || !o.End.Before(b.end) {
+			w.Recovered = false
+		}
+		shared := overlap(s, cover)
+		if w.Outages > 0 && s.len()-shared <= noise && w.Recovered {
+			w.Ambient += s.len()
+			w.AmbientOutages++
+			continue
+		}
+		if w.Outages == 0 && !o.Start.After(b.start) {
+			w.DownAtStart = true
+		}
+		w.Outages++
+		w.Lost += s.len()
+		w.Shared += shared
+		w.StableAfter = s.to.Sub(b.start)
+	}
+	return w
+}
+
+// Stable reports whether answers stayed up for Sustain after the window's
+// last outage (or the window had none).
+func (w Window) Stable() bool {
+	return w.Recovered && w.End.Sub(w.Start)-w.StableAfter >= min(Sustain, w.End.Sub(w.Start))
+}
+
+// words is the window's measurement in one phrase, relative to its marker.
+func (w Window) words() string {
+	since := "the " + w.Marker
+	if w.Marker != "trigger" {
+		since = "“" + w.Marker + "”"
+	}
+	switch {
+	case !w.Recovered:
+		return fmt.Sprintf("never recovered within %s of %s", Dur(w.End.Sub(w.Start)), since)
+	case w.Outages == 0:
+		return "no outage after " + since
+	}
+	s := fmt.Sprintf("lost %s in %d %s, stable %s after %s", Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"), Dur(w.StableAfter), since)
+	if w.Shared > 0 {
+		s += fmt.Sprintf(" (%s of it shared with the control flows)", Dur(w.Shared))
+	}
+	if w.AmbientOutages > 0 {
+		s += fmt.Sprintf("; %d ambient %s (%s) not counted", w.AmbientOutages, plural1(w.AmbientOutages, "outage", "outages"), Dur(w.Ambient))
+	}
+	return s
+}
+
+func plural1(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // openOutage returns the outage still open when the flow's window closed.
@@ -58,24 +359,4 @@ func openOutage(st probe.FlowStats) (probe.Outage, bool) {
 		}
 	}
 	return probe.Outage{}, false
-}
-
-// Judge sets the experiment's verdict and reason with Assess, unless it is
-// already not-applicable or error.
-func Judge(e *Experiment) {
-	if e.Verdict == NotApplicable || e.Verdict == Errored {
-		return
-	}
-	e.Verdict, e.Reason = Assess(e.Flows, e.Expectations, e.Budget)
-}
-
-// ExitCode is what a gate exits with: 1 when any experiment failed or
-// errored, else 0 (pass, finding and not-applicable do not fail a gate).
-func (r *Report) ExitCode() int {
-	for _, e := range r.Experiments {
-		if e.Verdict == Fail || e.Verdict == Errored {
-			return 1
-		}
-	}
-	return 0
 }

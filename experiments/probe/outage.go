@@ -6,10 +6,13 @@ import (
 	"time"
 )
 
-// Marker is a named moment of a run: a trigger injected, a mitigation applied.
+// Marker is a named moment of a run: a trigger injected, a mitigation
+// applied. An Event marker (a Service deleted, re-created) is an annotation
+// on the timeline: it does not start a window of its own.
 type Marker struct {
-	Name string    `json:"name"`
-	At   time.Time `json:"at"`
+	Name  string    `json:"name"`
+	At    time.Time `json:"at"`
+	Event bool      `json:"event,omitempty"`
 }
 
 // Outage is a run of consecutive unanswered probes. Its edges are send times:

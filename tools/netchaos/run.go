@@ -26,7 +26,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	nodeOK := fs.Bool("allow-node-disruption", false, "allow experiments that change node state (T3 restarts systemd-networkd)")
 	dry := fs.Bool("dry-run", false, "print the plan (objects, faults, nodes touched) and change nothing")
 	budgetFile := fs.String("budgets", "", "outage budgets file (YAML: experiment name -> duration)")
-	gate := fs.Bool("gate", false, "exit 1 when an experiment fails its outage budget or errors")
+	gate := fs.Bool("gate", false, "exit 1 when an experiment is vulnerable (a flow never recovered, or lost more than its budget) or errors")
 	reportNS := fs.String("report-namespace", "", "also keep the report in the cluster, in ConfigMap "+experiments.ReportPrefix+"<run ID> of this namespace")
 	keep := fs.Int("keep-reports", 0, "with --report-namespace: delete the oldest report ConfigMaps beyond this many (0: keep all)")
 	if err := parse(fs, args); err != nil {
@@ -83,7 +83,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res := x.run(ctx, e, w)
 		res.Budget = budgets[x.name]
 		results = append(results, res)
-		fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", i+1, len(run), x.name, summary(res))
+		fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", i+1, len(run), x.name, summary(e, res))
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "interrupted: cleaned up what this run created; writing the partial report")
 			break
@@ -109,33 +109,20 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitCode(130)
 	}
 	if code := rep.ExitCode(); *gate && code != 0 {
-		fmt.Fprintln(stderr, "gate: at least one experiment failed its outage budget or errored")
+		fmt.Fprintln(stderr, "gate: at least one experiment is vulnerable (a flow never recovered or lost more than its budget) or errored")
 		return exitCode(code)
 	}
 	return nil
 }
 
-func summary(r experiments.Result) string {
-	switch {
-	case !r.Applicable:
-		return "not applicable: " + r.Reason
-	case r.Err != nil:
-		return "error: " + r.Err.Error()
+// summary is one experiment's verdict in one line, for the progress log.
+func summary(e *experiments.Env, r experiments.Result) string {
+	x := e.Report([]experiments.Result{r}, r.Finished).Experiments[0]
+	s := string(x.Verdict)
+	if x.Reason != "" {
+		s += ": " + x.Reason
 	}
-	findings := 0
-	for _, f := range r.Flows {
-		for _, c := range f.Checks {
-			if c.Expect != nil && !c.Match {
-				findings++
-			}
-		}
-	}
-	for _, c := range r.Cells {
-		if !c.Match {
-			findings++
-		}
-	}
-	return fmt.Sprintf("%d flows, %d cells, %d findings", len(r.Flows), len(r.Cells), findings)
+	return fmt.Sprintf("%s (%d flows, %d cells)", s, len(r.Flows), len(r.Cells))
 }
 
 func printPlan(w io.Writer, e *experiments.Env, run []entry) {
