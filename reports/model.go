@@ -162,8 +162,10 @@ type Window struct {
 	// flows were down too: noise on the cluster, not counted in Lost.
 	Ambient        time.Duration `json:"ambient_ns,omitempty"`
 	AmbientOutages int           `json:"ambient_outages,omitempty"`
-	// DownAtStart is set when the flow was already down at the marker.
-	DownAtStart bool `json:"down_at_start,omitempty"`
+	// DownAtStart is set when the flow was already down at the marker;
+	// Carried is that outage's time in the window (beyond the controls').
+	DownAtStart bool          `json:"down_at_start,omitempty"`
+	Carried     time.Duration `json:"carried_ns,omitempty"`
 	// Recovered is false when the flow was still down when the window
 	// closed.
 	Recovered bool `json:"recovered"`

@@ -143,7 +143,10 @@ func windowVerdict(w Window, control, hasControls bool, inherent, budget, noise 
 	if !w.Recovered || w.Lost-inherent > budget {
 		return Vulnerable
 	}
-	own := w.Lost - w.Shared
+	// What was already down at the marker (a flow a mitigation found
+	// broken) is not this window's doing: it counts against the budget and
+	// must end, but does not make the window degraded.
+	own := w.Lost - w.Shared - w.Carried
 	if !hasControls {
 		own -= inherent
 	}
@@ -300,13 +303,14 @@ func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) 
 			w.Recovered = false
 		}
 		shared := overlap(s, cover)
-		if w.Outages > 0 && s.len()-shared <= noise && w.Recovered {
+		if w.Outages > 0 && shared > 0 && s.len()-shared <= noise && w.Recovered {
 			w.Ambient += s.len()
 			w.AmbientOutages++
 			continue
 		}
-		if w.Outages == 0 && !o.Start.After(b.start) {
+		if w.Outages == 0 && o.Start.Before(b.start) {
 			w.DownAtStart = true
+			w.Carried = s.len() - shared
 		}
 		w.Outages++
 		w.Lost += s.len()
@@ -333,6 +337,8 @@ func (w Window) words() string {
 		return fmt.Sprintf("never recovered within %s of %s", Dur(w.End.Sub(w.Start)), since)
 	case w.Outages == 0:
 		return "no outage after " + since
+	case w.DownAtStart && w.Outages == 1:
+		return fmt.Sprintf("down at %s, back for good %s after it", since, Dur(w.StableAfter))
 	}
 	s := fmt.Sprintf("lost %s in %d %s, stable %s after %s", Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"), Dur(w.StableAfter), since)
 	if w.Shared > 0 {
