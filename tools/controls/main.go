@@ -49,7 +49,9 @@ func main() {
 }
 
 func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n int) error {
-	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...) }
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
+	}
 	env, err := experiments.NewEnv(experiments.Options{Kubeconfig: kubeconfig, Context: kctx, Image: image, Log: logf})
 	if err != nil {
 		return err
