@@ -166,9 +166,13 @@ type Window struct {
 	// Carried is that outage's time in the window (beyond the controls').
 	DownAtStart bool          `json:"down_at_start,omitempty"`
 	Carried     time.Duration `json:"carried_ns,omitempty"`
-	// Recovered is false when the flow was still down when the window
-	// closed.
+	// Recovered is false when the flow never came back for good in the
+	// window: it was never answered for Sustain on end after an outage.
+	// DownAtEnd is set when it was down when the window closed (after
+	// recovering, when Recovered is set too: a new outage, counted in Lost
+	// as far as the window saw it).
 	Recovered bool `json:"recovered"`
+	DownAtEnd bool `json:"down_at_end,omitempty"`
 	// StableAfter is from the marker to the end of the window's last
 	// counted outage: answers stayed up from then on (0: no outage).
 	StableAfter time.Duration `json:"stable_after_ns"`
