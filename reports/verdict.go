@@ -333,7 +333,6 @@ func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) 
 	return w
 }
 
-
 // words is the window's measurement in one phrase, relative to its marker.
 func (w Window) words() string {
 	since := "the " + w.Marker
