@@ -26,7 +26,12 @@ func Markdown(w io.Writer, r *Report) error {
 	p.f("## Summary\n\n| Experiment | Verdict | Worst flow: time lost | Back for good | Reason |\n|---|---|---|---|---|\n")
 	for _, e := range r.Experiments {
 		lost, stable := headline(e)
-		p.f("| %s | **%s** | %s | %s | %s |\n", cell(e.Name), e.Verdict, cell(lost), cell(stable), cell(e.Reason))
+		name := e.Name
+		if e.Lab != "" {
+			lab, _, _ := strings.Cut(e.Lab, ":")
+			name += " (lab " + lab + ")"
+		}
+		p.f("| %s | **%s** | %s | %s | %s |\n", cell(name), e.Verdict, cell(lost), cell(stable), cell(e.Reason))
 	}
 	for _, e := range r.Experiments {
 		p.experiment(e)

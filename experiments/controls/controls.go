@@ -30,7 +30,9 @@ type Switcher func(ctx context.Context, profile string) error
 
 // Control is one run the suite must judge a known way.
 type Control struct {
-	Name string
+	// Trigger groups a positive control with its fixed twin ("t1").
+	Trigger string
+	Name    string
 	// Profile is the lab profile to run in ("default": the lab as built).
 	Profile string
 	New     func() experiments.Experiment
@@ -54,34 +56,34 @@ type Sign struct{ When, Shows string }
 // Table is every control, positive controls beside their fixed twins.
 var Table = []Control{
 	{
-		Name: "T1 hostPort → hostNetwork, vpc-like (positive control)", Profile: "vpc-like",
+		Trigger: "t1", Name: "T1 hostPort → hostNetwork, vpc-like (positive control)", Profile: "vpc-like",
 		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostNetwork) },
 		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
-		Name: "T1 hostNetwork → hostPort, portmap v0.8.7 (positive control)", Profile: "portmap-v0.8.7",
+		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap v0.8.7 (positive control)", Profile: "portmap-v0.8.7",
 		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
 		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
-		Name: "T1 hostNetwork → hostPort, portmap 1.1.1 with #553 (fixed twin)", Profile: "default",
+		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap 1.1.1 with #553 (fixed twin)", Profile: "default",
 		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
 		Windows: experiments.DefaultWindows, Want: reports.Resilient,
 		Clean: []string{"after trigger"},
 	},
 	{
-		Name: "T2 LoadBalancer re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
+		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
 		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
 		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"service absent", "un-NATed conntrack entry"}, {"after trigger", "un-NATed conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
-		Name: "T2 LoadBalancer re-created, kube-proxy as released (fixed twin)", Profile: "default",
+		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy as released (fixed twin)", Profile: "default",
 		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
 		Windows: experiments.DefaultWindows, Want: reports.Resilient,
 		Signs: []Sign{{"service absent", "un-NATed conntrack entry"}},

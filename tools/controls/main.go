@@ -59,6 +59,7 @@ func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n 
 	sw := controls.Script(lab, strings.TrimPrefix(kctx, "kind-"), kubeconfig, os.Stderr)
 	defer sw(context.WithoutCancel(ctx), "default")
 	failed := false
+	last := map[string][]experiments.Result{} // per trigger, the last run of each control
 	for _, c := range controls.Table {
 		if !strings.Contains(c.Name, only) {
 			continue
@@ -67,9 +68,12 @@ func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n 
 		var lost []time.Duration
 		never := 0
 		for i := 1; i <= n && ctx.Err() == nil; i++ {
-			_, x, err := c.Run(ctx, env, sw)
+			res, x, err := c.Run(ctx, env, sw)
 			if err != nil {
 				return fmt.Errorf("%s, run %d: %w", c.Name, i, err)
+			}
+			if i == n {
+				last[c.Trigger] = append(last[c.Trigger], res)
 			}
 			counts[x.Verdict]++
 			for _, f := range x.Flows {
@@ -92,6 +96,13 @@ func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n 
 			}
 		}
 		fmt.Printf("%s | %d runs | verdicts %s | bitten flows: %s\n\n", c.Name, n, verdicts(counts), spread(lost, never))
+	}
+	// One report per trigger with its positive control beside its fixed twin.
+	for trigger, results := range last {
+		if err := env.Report(results, time.Now()).WriteDir(filepath.Join(dir, trigger)); err != nil {
+			return err
+		}
+		fmt.Printf("report of %s's controls side by side: %s\n", trigger, filepath.Join(dir, trigger))
 	}
 	if failed {
 		return fmt.Errorf("at least one control did not come out as it must")
