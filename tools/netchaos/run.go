@@ -110,7 +110,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if code := rep.ExitCode(); *gate && code != 0 {
 		fmt.Fprintln(stderr, "gate: at least one experiment is vulnerable (a flow never recovered or lost more than its budget) or errored")
-		return exitCode(code)
+		return exitCode(exitGate)
 	}
 	return nil
 }
