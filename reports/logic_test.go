@@ -270,7 +270,7 @@ func TestDiff(t *testing.T) {
 	// T3 not run after.
 	b.Experiments = b.Experiments[:3]
 	before := a.Experiments[0].Flows[0].Stats.Sent
-	d := Diff(a, b)
+	d := Diff(a, b, DiffOptions{})
 	if a.Experiments[0].Flows[0].Stats.Sent != before || len(a.Experiments) != 4 {
 		t.Fatal("Diff changed its input")
 	}
@@ -280,10 +280,9 @@ func TestDiff(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"hostport-to-hostnetwork/verdict":                                                      Better,
-		"hostport-to-hostnetwork/worker/udp-pinned after trigger":                              "",
-		"hostport-to-hostnetwork/longest outage of worker/udp-pinned":                          Better,
+		"hostport-to-hostnetwork/worker/udp-pinned":                                            Better,
 		"traffic-policy-matrix/verdict":                                                        Better,
-		"traffic-policy-matrix/hostNetwork pod on node without endpoint → LB IP, policy Local": "",
+		"traffic-policy-matrix/hostNetwork pod on node without endpoint → LB IP, policy Local": Better,
 		"traffic-policy-matrix/node → NodePort on other node":                                  "",
 		"networkd-restart/experiment":                                                          "",
 	} {
@@ -292,40 +291,73 @@ func TestDiff(t *testing.T) {
 			t.Errorf("%s: direction %q (present %v), want %q", k, got, ok, want)
 		}
 	}
-	if len(d.Changes) != 7 {
-		t.Errorf("%d changes, want 7: %+v", len(d.Changes), d.Changes)
+	if len(d.Changes) != 6 || d.Worse() {
+		t.Errorf("%d changes (worse %v), want 6, none worse: %+v", len(d.Changes), d.Worse(), d.Changes)
 	}
 	var buf bytes.Buffer
 	if err := DiffMarkdown(&buf, d); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "diff.md", buf.Bytes())
-	if Diff(a, a).String() != "0 changed, 15 unchanged" {
-		t.Errorf("self diff: %s", Diff(a, a))
+	if self := Diff(a, a, DiffOptions{}); len(self.Changes) != 0 || self.Worse() {
+		t.Errorf("self diff: %s", self)
+	}
+	// The other way round the upgrade is a regression: the gate fails.
+	if back := Diff(b, a, DiffOptions{}); !back.Worse() || !strings.HasPrefix(back.Headline(), "WORSE") {
+		t.Errorf("reverse diff: %s (%s)", back, back.Headline())
 	}
 }
 
-func TestDiffIgnoresJitter(t *testing.T) {
-	mk := func(gap time.Duration) *Report {
-		return &Report{Experiments: []Experiment{{Name: "x", Flows: []Flow{{Name: "f", Stats: probe.FlowStats{LongestGap: gap}}}}}}
+// mkLost is a one-experiment report: a pinned flow that lost `lost` after
+// the trigger (never recovered when lost < 0) beside two control flows
+// whose time lost differs by spread.
+func mkLost(lost, spread time.Duration) *Report {
+	win := func(l time.Duration) []Window {
+		if l < 0 {
+			return []Window{{Marker: "trigger"}}
+		}
+		return []Window{{Marker: "trigger", Lost: l, Recovered: true}}
 	}
+	return &Report{Experiments: []Experiment{{Name: "x", Interval: 10 * time.Millisecond, Verdict: Degraded, Flows: []Flow{
+		{Name: "a/pinned", Role: "worker node", Windows: win(lost)},
+		{Name: "a/fresh", Role: "worker node", Control: true, Windows: win(time.Second)},
+		{Name: "b/fresh", Role: "worker node", Control: true, Windows: win(time.Second + spread)},
+	}}}}
+}
+
+func TestDiffThreshold(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	for _, tc := range []struct {
-		a, b time.Duration
-		want string
+		name         string
+		a, b, spread time.Duration
+		threshold    time.Duration
+		want         string
 	}{
-		{120 * time.Millisecond, 140 * time.Millisecond, ""},
-		{10 * time.Second, 10500 * time.Millisecond, ""},
-		{120 * time.Millisecond, 400 * time.Millisecond, Worse},
-		{10 * time.Second, 2 * time.Second, Better},
+		{"within the controls' own spread is noise", ms(1841), ms(2112), ms(400), 0, ""},
+		{"no spread: two probe intervals decide", ms(1841), ms(2112), 0, 0, Worse},
+		{"jitter under two probe intervals", ms(1841), ms(1855), 0, 0, ""},
+		{"a set threshold wins", ms(1841), ms(2500), 0, time.Second, ""},
+		{"never recovering is worse whatever the threshold", ms(1841), -1, 0, time.Hour, Worse},
+		{"recovering again is better", -1, ms(3000), 0, 0, Better},
+		{"much less lost is better", ms(10000), ms(2000), ms(400), 0, Better},
 	} {
-		d := Diff(mk(tc.a), mk(tc.b))
-		got := ""
-		if len(d.Changes) > 0 {
-			got = d.Changes[0].Direction
+		d := Diff(mkLost(tc.a, tc.spread), mkLost(tc.b, tc.spread), DiffOptions{Threshold: tc.threshold})
+		var got []string
+		for _, c := range d.Changes {
+			if c.What == "worker node/pinned" {
+				got = append(got, c.Direction)
+			}
 		}
-		if got != tc.want || (tc.want == "" && len(d.Changes) != 0) {
-			t.Errorf("%v → %v: %+v, want %q", tc.a, tc.b, d.Changes, tc.want)
+		if (tc.want == "" && len(got) != 0) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
+			t.Errorf("%s: %+v, want %q", tc.name, d.Changes, tc.want)
 		}
+		if d.Worse() != (tc.want == Worse) {
+			t.Errorf("%s: Worse() = %v", tc.name, d.Worse())
+		}
+	}
+	none := Diff(mkLost(ms(1), 0), &Report{Experiments: []Experiment{{Name: "other"}}}, DiffOptions{})
+	if len(none.Shared) != 0 || !strings.Contains(none.Headline(), "share no experiment") {
+		t.Errorf("unrelated reports: %s", none.Headline())
 	}
 }
 

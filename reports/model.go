@@ -134,6 +134,9 @@ type Flow struct {
 	// Control is set for a flow the failure does not bite (a fresh source
 	// port per probe): what it loses, every flow loses.
 	Control bool `json:"control,omitempty"`
+	// Role is where the flow's client sits ("worker node", "outside the
+	// cluster"): what lines flows up across clusters whose nodes differ.
+	Role string `json:"role,omitempty"`
 	// Verdict is the flow's in the trigger's window (see Judge).
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Windows measure the flow after each marker (the trigger, then each

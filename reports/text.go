@@ -43,17 +43,6 @@ func never(e Experiment, f Flow) string {
 	return "never recovered within the " + Secs(observed(e, f)) + " window"
 }
 
-// longest is a flow's longest outage in words.
-func longest(e Experiment, f Flow) string {
-	if _, open := openOutage(f.Stats); open {
-		return never(e, f)
-	}
-	if f.Stats.LongestGap == 0 {
-		return "none"
-	}
-	return Dur(f.Stats.LongestGap)
-}
-
 // headline is an experiment's worst flow in the trigger's window: what it
 // lost and when it was back for good, naming the marker both are counted
 // from, or which flow never recovered.
