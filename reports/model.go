@@ -351,7 +351,8 @@ func (r *Report) Write(path string) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// WriteDir writes report.json, report.md, report.html and junit.xml to dir.
+// WriteDir writes report.json, report.md, summary.md (for a pull-request
+// comment), report.html and junit.xml to dir.
 func (r *Report) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -361,6 +362,7 @@ func (r *Report) WriteDir(dir string) error {
 	}
 	for name, render := range map[string]func(*os.File, *Report) error{
 		"report.md":   func(f *os.File, r *Report) error { return Markdown(f, r) },
+		"summary.md":  func(f *os.File, r *Report) error { return MarkdownSummary(f, r, "report.md") },
 		"report.html": func(f *os.File, r *Report) error { return HTML(f, r) },
 		"junit.xml":   func(f *os.File, r *Report) error { return JUnit(f, r) },
 	} {

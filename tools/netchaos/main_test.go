@@ -121,7 +121,7 @@ func TestClusterAndReportFlags(t *testing.T) {
 		{[]string{"report", "--in", "r.json", "--from-configmap", "ns/name"}, "exactly one of --in and --from-configmap"},
 		{[]string{"report", "--from-configmap", "name-only"}, "want NAMESPACE/NAME"},
 		{[]string{"report", "--from-configmap", "ns/name", "--in-cluster", "--context", "c"}, "--in-cluster excludes"},
-		{[]string{"report", "--in", "r.json", "--format", "pdf"}, "want md, html, junit or json"},
+		{[]string{"report", "--in", "r.json", "--format", "pdf"}, "want md, summary, html, junit or json"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

@@ -21,14 +21,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	in := fs.String("in", "", "report.json to render")
 	from := fs.String("from-configmap", "", "instead of --in: the report a scheduled run kept in the cluster, NAMESPACE/NAME (needs the cluster flags)")
 	cf := addClusterFlags(fs)
-	format := fs.String("format", "md", "md, html, junit or json (json: a report.json that diff reads)")
+	format := fs.String("format", "md", "md, summary (short markdown for a pull-request comment), html, junit or json (json: a report.json that diff reads)")
+	link := fs.String("link", "", "with --format summary: the address of the full report, linked at the end")
 	out := fs.String("out", "-", "output file (- for stdout)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "html": reports.HTML, "junit": reports.JUnit, "json": reports.JSON}[*format]
+	summary := func(w io.Writer, r *reports.Report) error { return reports.MarkdownSummary(w, r, *link) }
+	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "summary": summary, "html": reports.HTML, "junit": reports.JUnit, "json": reports.JSON}[*format]
 	if render == nil {
-		return usagef("--format %q: want md, html, junit or json", *format)
+		return usagef("--format %q: want md, summary, html, junit or json", *format)
 	}
 	if (*in == "") == (*from == "") {
 		return usagef("give exactly one of --in and --from-configmap")
