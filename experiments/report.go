@@ -15,11 +15,15 @@ var Version = "dev"
 // experiment against its budget and expectations.
 func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 	c := e.Cluster
+	nodes := len(c.Nodes)
+	if c.AllNodes > 0 {
+		nodes = c.AllNodes
+	}
 	r := &reports.Report{
 		SchemaVersion: reports.SchemaVersion,
 		Run:           reports.RunMeta{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
 		Environment: reports.Env{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
-			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: len(c.Nodes), Notes: c.Notes},
+			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: nodes, Notes: c.Notes},
 	}
 	for i, res := range results {
 		if i == 0 || res.Started.Before(r.Run.Started) {
