@@ -167,11 +167,10 @@ func (r *Run) Capture(when string, ev ...Evidence) {
 	r.mu.Unlock()
 }
 
-// OnWorkers runs f for every worker node at once (a mitigation applied on
-// every node as close to the same instant as exec allows) and returns their
+// OnNodes runs f for every node at once (a mitigation applied on every
+// node as close to the same instant as exec allows) and returns their
 // errors, each naming its node.
-func (r *Run) OnWorkers(ctx context.Context, f func(context.Context, Node) error) error {
-	nodes := r.Cluster.Workers()
+func (r *Run) OnNodes(ctx context.Context, nodes []Node, f func(context.Context, Node) error) error {
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {

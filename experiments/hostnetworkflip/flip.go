@@ -175,15 +175,12 @@ func (f *Flip) Inject(ctx context.Context, r *experiments.Run) error {
 func (f *Flip) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{
 		{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-			return r.OnWorkers(ctx, func(ctx context.Context, n experiments.Node) error {
-				out, err := r.Agent.Run(ctx, n.Name, "sh", "-c",
-					fmt.Sprintf("conntrack -D -p udp --orig-dst %s --dport %d 2>&1 || true", n.IP, Port))
-				if err != nil {
-					return err
-				}
+			return r.OnNodes(ctx, r.Cluster.Workers(), func(ctx context.Context, n experiments.Node) error {
+				out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --orig-dst %s --dport %d", n.IP, Port),
+					func(ctx context.Context) (string, error) { return f.staleOn(ctx, r, n.Name) })
 				r.Event("conntrack -D done on " + n.Name)
 				r.Capture("conntrack -D", experiments.Evidence{Name: "conntrack -D on " + n.Name, Text: orErr(out, nil)})
-				return nil
+				return err
 			})
 		}},
 		{Name: "restart client", Apply: func(ctx context.Context, r *experiments.Run) error {
@@ -201,9 +198,8 @@ func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.E
 	agents, err := agentAddrs(ctx, r)
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Workers() {
-		ct, cerr := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf(
-			"for p in %[2]d %[3]d %[4]d; do conntrack -L -p udp --dport %[1]d --sport $p 2>/dev/null; done; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"",
-			Port, pinnedSport, onewaySport, serviceSport))
+		ct, cerr := r.Agent.Run(ctx, n.Name, "sh", "-c", pinnedEntries+
+			fmt.Sprintf("; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"", Port))
 		e := experiments.Evidence{Name: "conntrack of the pinned flows on " + n.Name, Text: orErr(ct, cerr)}
 		if cerr == nil && err == nil {
 			e.Shows = stale(experiments.ParseConntrack(ct), agents[n.Name])
@@ -213,6 +209,23 @@ func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.E
 		ev = append(ev, experiments.Evidence{Name: "hostPort DNAT rules " + n.Name, Text: orErr(nat, err)})
 	}
 	return ev
+}
+
+// pinnedEntries lists the conntrack entries of the pinned flows.
+var pinnedEntries = fmt.Sprintf("for p in %[2]d %[3]d %[4]d; do conntrack -L -p udp --dport %[1]d --sport $p 2>/dev/null; done",
+	Port, pinnedSport, onewaySport, serviceSport)
+
+// staleOn names the pinned flows' stale entries on node ("" when none).
+func (f *Flip) staleOn(ctx context.Context, r *experiments.Run, node string) (string, error) {
+	agents, err := agentAddrs(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	ct, err := r.Agent.Run(ctx, node, "sh", "-c", pinnedEntries)
+	if err != nil {
+		return "", err
+	}
+	return stale(experiments.ParseConntrack(ct), agents[node]), nil
 }
 
 // stale names the entries that deliver somewhere other than where the agent

@@ -13,6 +13,7 @@ package udplbrecreate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -248,7 +249,8 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 		return err
 	}
 	gone := r.Event("service deleted")
-	if err := x.flush(ctx, r, "delete the fixed-source entries"); err != nil {
+	// What the flush must remove: the entries still DNATed to a backend.
+	if err := x.flush(ctx, r, "delete the fixed-source entries", dnated); err != nil {
 		return err
 	}
 	time.Sleep(time.Until(gone.Add(Gap / 2)))
@@ -268,17 +270,34 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	return nil
 }
 
-// flush deletes the fixed-source flows' conntrack entries on every node,
-// recording what conntrack said.
-func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string) error {
-	for _, n := range r.Cluster.Nodes {
-		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -D -p udp --sport %d 2>&1; conntrack -D -p udp --sport %d 2>&1; true", pinnedSport, onewaySport))
-		if err != nil {
-			return fmt.Errorf("%s on %s: %w", why, n.Name, err)
+// flush deletes the fixed-source flows' conntrack entries on every node
+// until no entry that left reports remains, recording what conntrack said.
+func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func([]experiments.CTEntry) string) error {
+	return r.OnNodes(ctx, r.Cluster.Nodes, func(ctx context.Context, n experiments.Node) error {
+		var outs []string
+		var errs []error
+		for _, port := range []int{pinnedSport, onewaySport} {
+			out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --sport %d", port), func(ctx context.Context) (string, error) {
+				ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", port))
+				return left(experiments.ParseConntrack(ct)), err
+			})
+			outs = append(outs, out)
+			errs = append(errs, err)
 		}
-		r.Capture(why, experiments.Evidence{Name: "conntrack -D fixed source ports on " + n.Name, Text: strings.TrimSpace(out)})
+		r.Capture(why, experiments.Evidence{Name: "conntrack -D fixed source ports on " + n.Name, Text: strings.Join(outs, "\n")})
+		return errors.Join(errs...)
+	})
+}
+
+// dnated names the entries DNATed to a backend ("" when none).
+func dnated(entries []experiments.CTEntry) string {
+	var s []string
+	for _, e := range entries {
+		if e.DNATed() {
+			s = append(s, fmt.Sprintf("sport %d → %s", e.Orig.Sport, e.ReplyFrom()))
+		}
 	}
-	return nil
+	return strings.Join(s, "; ")
 }
 
 // Mitigations implements experiments.Experiment: delete the fixed 5-tuples'
@@ -286,7 +305,7 @@ func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string) er
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		return x.flush(ctx, r, "conntrack -D")
+		return x.flush(ctx, r, "conntrack -D", unNATed)
 	}}}
 }
 
