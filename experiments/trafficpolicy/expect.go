@@ -34,6 +34,32 @@ var iptablesCells = map[string]want{
 	"pod on node without endpoint → LB IP closed port, policy Cluster": {Timeout, "iptables/nftables do not own the LB IP (IPVS: connection refused, the ACK article)"},
 }
 
+// inCluster are the in-cluster client placements.
+var inCluster = []string{"pod on node with endpoint", "pod on node without endpoint", "hostNetwork on node with endpoint", "hostNetwork on node without endpoint"}
+
+func init() {
+	// UDP goes through the same kube-proxy rules as TCP: every TCP row holds
+	// for UDP (all 80 UDP cells measured equal to their TCP twins on kind
+	// v1.34.2, iptables and nftables).
+	var tcp []string
+	for k := range iptablesCells {
+		tcp = append(tcp, k)
+	}
+	for _, k := range tcp {
+		iptablesCells[k+", UDP"] = iptablesCells[k]
+	}
+	for _, cl := range inCluster {
+		for _, p := range Policies {
+			for _, proto := range Protocols {
+				key := func(t string) string { return Cell{Client: cl, Target: t, Policy: p, Protocol: proto}.Key() }
+				iptablesCells[key(TargetListener)] = want{Timeout, "iptables/nftables do not own the LB IP: the packet leaves the node, its own listener is never reached (on kind nothing answers at the MetalLB address)"}
+				iptablesCells[key(TargetProxyLB)] = want{Reachable + " (snat)", "KEP-1860: kube-proxy captures no ipMode Proxy address; the load balancer relays to a NodePort, so the backend sees the load balancer's address"}
+				iptablesCells[key(TargetProxyClosed)] = want{Reachable + " (preserved) from the " + responderLB, "KEP-1860: in-cluster clients reach the load balancer itself, and its other listeners"}
+			}
+		}
+	}
+}
+
 // want is an expected cell: "reachable" alone says nothing about the
 // source IP; "reachable (snat)" or "reachable (preserved)" also checks it.
 type want struct{ outcome, source string }
