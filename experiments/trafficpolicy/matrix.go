@@ -187,7 +187,7 @@ func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
 		m.NotApplicable = append(m.NotApplicable, NotApplicable{"external host cells", "the runner is not on the cluster's node network"})
 	}
 	if e.Cluster.KubeProxyMode != "ipvs" {
-		why := "kube-proxy does not run in IPVS mode (" + e.Cluster.KubeProxyMode + "); the IPVS rows are modelled from kube-proxy's proxier (netchaos ipvs-model)"
+		why := "kube-proxy does not run in IPVS mode; the IPVS rows are modelled from kube-proxy's own proxier (tools/ipvsmodel)"
 		if e.Cluster.Provider == "kind" {
 			// kind nodes run on the runner's kernel.
 			if ok, detail := kernelIPVS(); !ok {
@@ -367,9 +367,11 @@ func addr(c client, target, proto string, s *corev1.Service) string {
 	}
 }
 
-// probeOptions: 20 new connections (TCP) or fresh sockets (UDP) per second
-// for 2 s per cell; a probe not answered within 1 s is a timeout.
-var probeOptions = probe.Options{Interval: 50 * time.Millisecond, Timeout: time.Second}
+// probeOptions: 10 new connections (TCP) or fresh sockets (UDP) per second
+// for 2 s per cell; a probe not answered within 2 s is a timeout. A client
+// probes its 32 cells at once (320 probes/s), the four in-cluster clients
+// and the runner's host in parallel.
+var probeOptions = probe.Options{Interval: 100 * time.Millisecond, Timeout: 2 * time.Second}
 
 const probeFor = 2 * time.Second
 
@@ -403,21 +405,53 @@ func measure(ctx context.Context, e *experiments.Env, ns string, c client, svcs 
 			}
 		}
 	}
-	var samples []probe.Sample
-	var err error
-	if c.external {
-		samples = runLocal(ctx, flows)
-	} else {
-		samples, err = e.ProbeFrom(ctx, ns, Name, experiments.Placement{Node: c.node.Name, HostNetwork: c.host}, flows, probeFor, probeOptions)
-		if err != nil && len(samples) == 0 {
-			return nil, err
+	probeAll := func(flows []probe.Flow) (map[string][]probe.Sample, error) {
+		var samples []probe.Sample
+		var err error
+		if c.external {
+			samples = runLocal(ctx, flows)
+		} else {
+			samples, err = e.ProbeFrom(ctx, ns, Name, experiments.Placement{Node: c.node.Name, HostNetwork: c.host}, flows, probeFor, probeOptions)
+			if err != nil && len(samples) == 0 {
+				return nil, err
+			}
+		}
+		_, byFlow := probe.ByFlow(samples)
+		return byFlow, err
+	}
+	byFlow, err := probeAll(flows)
+	if byFlow == nil {
+		return nil, err
+	}
+	// A cell's outcome is a mechanism: all or nothing. A partial one is
+	// measured once more, so that a starved node (a busy CI machine) does
+	// not pass for a lossy path; if it is partial again, it stays so.
+	var again []probe.Flow
+	for _, f := range flows {
+		if classify(byFlow[f.Name]).Result == Partial {
+			again = append(again, f)
 		}
 	}
-	_, byFlow := probe.ByFlow(samples)
+	first := map[string]Cell{}
+	if len(again) > 0 {
+		for _, f := range again {
+			first[f.Name] = classify(byFlow[f.Name])
+		}
+		if second, err2 := probeAll(again); second != nil {
+			for _, f := range again {
+				byFlow[f.Name] = second[f.Name]
+			}
+		} else if err == nil {
+			err = err2
+		}
+	}
 	for _, f := range flows {
 		parts := strings.SplitN(f.Name, "|", 3)
 		cell := classify(byFlow[f.Name])
 		cell.Client, cell.Policy, cell.Protocol, cell.Target = c.name, parts[0], parts[1], parts[2]
+		if p, ok := first[f.Name]; ok {
+			cell.Note = strings.TrimPrefix(cell.Note+fmt.Sprintf("; re-measured after a first round of %d of %d answered", p.Answered, p.Sent), "; ")
+		}
 		cells = append(cells, cell)
 	}
 	return cells, err
@@ -582,6 +616,6 @@ var Plan = []string{
 	"Deployment web (1 echo pod, TCP and UDP :8080) on the first worker; LoadBalancer Services web-cluster and web-local (externalTrafficPolicy Cluster / Local, ports 80/TCP and 80/UDP) from the cluster's load balancer",
 	"a hostNetwork echo on 0.0.0.0:82 (TCP, UDP) on both workers: the node-local listener the LB IP may reach",
 	"test load balancer (ipMode: Proxy, KEP-1860): Services web-cluster-proxy and web-local-proxy with loadBalancerClass " + testLBClass + " (the cluster's load balancer leaves them alone), two relay pods, and a status write giving each Service its relay pod's address with ipMode Proxy",
-	"one-shot probe pods (pod and hostNetwork) on both workers, 20 new TCP connections and 20 fresh UDP sockets/s for 2 s per cell; on kind also probes from this host",
+	"one-shot probe pods (pod and hostNetwork) on both workers, 10 new TCP connections or fresh UDP sockets/s for 2 s per cell (a partial cell is probed once more); on kind also probes from this host",
 	"no fault: the matrix is the cluster's behaviour as it is",
 }
