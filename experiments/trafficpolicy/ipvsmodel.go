@@ -278,7 +278,23 @@ func ModelResult(m *IPVSModel, v IPVSVariant, at time.Time) (experiments.Result,
 	}
 	res := experiments.Result{Name: Name, Environment: env, Started: at, Finished: at, Applicable: true, Info: info()}
 	res.Info.Trigger = "none: modelled matrix (" + v.Label + ")"
+	// The walk goes into Source, not Observed, so that `netchaos diff`
+	// against a measured run lists the cells whose outcome differs.
+	var walks []string
+	for i := range cells {
+		if cells[i].Result == NA {
+			walks = append(walks, "")
+			continue
+		}
+		walks = append(walks, cells[i].Note)
+		cells[i].Note = ""
+	}
 	res.Cells = judgeCells(cells, nil)
+	for i := range res.Cells {
+		if walks[i] != "" {
+			res.Cells[i].Source = "walk: " + walks[i]
+		}
+	}
 	return res, nil
 }
 

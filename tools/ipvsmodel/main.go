@@ -84,7 +84,7 @@ func offline(report, compare, compareOut string) error {
 			return err
 		}
 		if report != "" {
-			dir := filepath.Join(report, strings.TrimSuffix(v.File, ".json"))
+			dir := filepath.Join(report, "model-ipvs-"+strings.TrimSuffix(v.File, ".json"))
 			if err := writeReport(dir, *m, v); err != nil {
 				return err
 			}
