@@ -8,7 +8,7 @@ OUT ?= $(CURDIR)/_out
 BIN := $(OUT)/bin
 REPORT_DIR ?= $(CURDIR)/_out/report
 
-.PHONY: all build test unit precision hostdeps e2e run bench clean ipvs-model
+.PHONY: all build test unit precision hostdeps e2e run bench clean controls ipvs-model
 all: build
 
 build:
@@ -45,11 +45,19 @@ test: unit precision ipvs-model e2e
 ## e2e: Ginkgo specs on a real kind cluster (created, then torn down)
 GINKGO := $(GO) tool ginkgo
 E2E_LABELS ?=
-E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NETCHAOS_IMAGE=$(PROBE_IMAGE) NETCHAOS_REPORT_DIR=$(REPORT_DIR)
+E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NETCHAOS_IMAGE=$(PROBE_IMAGE) NETCHAOS_REPORT_DIR=$(REPORT_DIR) \
+  NETCHAOS_LAB=$(CURDIR)/tools/cluster/lab.sh
 e2e: cluster chaos-mesh
 	rc=0; $(E2E_ENV) \
 	  $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') ./e2e || rc=$$?; \
 	  $(MAKE) cluster-down; exit $$rc
+
+## controls: every positive control and its fixed twin, CONTROLS_N times each, on the running
+## kind cluster (make cluster first): verdict counts and outage spreads (the repeatability table)
+CONTROLS_N ?= 5
+controls:
+	$(GO) run ./tools/controls --kubeconfig $(KUBECONFIG_FILE) --context kind-$(CLUSTER_NAME) --image $(PROBE_IMAGE) \
+	  -n $(CONTROLS_N) --report-dir $(OUT)/controls $(if $(CONTROLS_ONLY),--only '$(CONTROLS_ONLY)')
 
 ## run: the main job: cluster from kind-config.yaml, whole suite, report in $(REPORT_DIR)
 run: cluster chaos-mesh

@@ -14,7 +14,8 @@ var _ = Describe("T2 UDP Service disruption with a fixed-source flow", Serial, L
 		func(ctx context.Context, v udplbrecreate.Variant) {
 			run(ctx, udplbrecreate.New(v), experiments.DefaultWindows)
 		},
-		Entry("LoadBalancer deleted and re-created", udplbrecreate.LoadBalancer),
+		// The LoadBalancer variant runs in the controls table, with and
+		// without kube-proxy's conntrack cleanup.
 		Entry("NodePort deleted and re-created", udplbrecreate.NodePort),
 		Entry("ClusterIP deleted and re-created", udplbrecreate.ClusterIP),
 		Entry("backends scaled to zero and back", udplbrecreate.ScaleToZero),

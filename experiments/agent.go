@@ -31,7 +31,7 @@ func (e *Env) DeployAgent(ctx context.Context, ns, exp string) (*Agent, error) {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					HostNetwork: true, HostPID: true,
+					HostNetwork: true, HostPID: true, Affinity: e.Cluster.Placement(),
 					Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 					TerminationGracePeriodSeconds: ptr.To[int64](1),
 					Containers: []corev1.Container{{

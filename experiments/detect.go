@@ -14,15 +14,18 @@ import (
 // Environment is the fingerprint of the cluster under test: what the
 // expected-outcome tables are keyed by.
 type Environment struct {
-	Provider          string   `json:"provider"` // kind, eks, ack, gke, unknown
-	KubernetesVersion string   `json:"kubernetes_version"`
-	Minor             int      `json:"minor"`
-	KubeProxyMode     string   `json:"kube_proxy_mode"` // iptables, nftables, ipvs, none
-	CNI               string   `json:"cni"`
-	NodeOS            string   `json:"node_os"`
-	Kernel            string   `json:"kernel"`
-	Nodes             []Node   `json:"nodes"`
-	Notes             []string `json:"notes,omitempty"`
+	Provider          string `json:"provider"` // kind, eks, ack, gke, unknown
+	KubernetesVersion string `json:"kubernetes_version"`
+	Minor             int    `json:"minor"`
+	KubeProxyMode     string `json:"kube_proxy_mode"` // iptables, nftables, ipvs, none
+	CNI               string `json:"cni"`
+	NodeOS            string `json:"node_os"`
+	Kernel            string `json:"kernel"`
+	Nodes             []Node `json:"nodes"`
+	// AllNodes is how many nodes the cluster has when Nodes is a sample
+	// (see Sample); 0 when Nodes are all of them.
+	AllNodes int      `json:"all_nodes,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 	// Lab describes the lab profile a kind cluster is in (tools/cluster/lab.sh
 	// records it in ConfigMap kube-system/netchaos-lab) when that is not the
 	// default: a positive control or its fixed twin, not a release setup.
@@ -34,10 +37,12 @@ const LabConfigMap = "netchaos-lab"
 
 // Node is one node of the cluster.
 type Node struct {
-	Name         string `json:"name"`
-	IP           string `json:"ip"`
-	PodCIDR      string `json:"pod_cidr,omitempty"`
-	ControlPlane bool   `json:"control_plane,omitempty"`
+	Name         string            `json:"name"`
+	IP           string            `json:"ip"`
+	PodCIDR      string            `json:"pod_cidr,omitempty"`
+	ControlPlane bool              `json:"control_plane,omitempty"`
+	Zone         string            `json:"zone,omitempty"`
+	Labels       map[string]string `json:"-"`
 }
 
 // Workers are the nodes that run ordinary pods.
@@ -110,7 +115,7 @@ func (e *Env) Detect(ctx context.Context) (Environment, error) {
 }
 
 func nodeOf(n corev1.Node) Node {
-	out := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR}
+	out := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR, Zone: n.Labels[LabelZone], Labels: n.Labels}
 	_, out.ControlPlane = n.Labels["node-role.kubernetes.io/control-plane"]
 	for _, a := range n.Status.Addresses {
 		if a.Type == corev1.NodeInternalIP && out.IP == "" && !strings.Contains(a.Address, ":") {

@@ -93,6 +93,14 @@ type Observed struct {
 	Longest      time.Duration
 	LongestAfter time.Duration
 	LongestOpen  bool
+	// Lost is the time without answers in the window, over Outages
+	// outages; Back is from the marker to the end of the last one, after
+	// which the flow answered until the window closed (stable recovery).
+	// "Recovers within" is judged by Back: a flow that blipped early and
+	// went down for long later has not recovered at its first answer.
+	Lost    time.Duration
+	Outages int
+	Back    time.Duration
 	// Since names the marker the window starts at ("" or "trigger": the
 	// trigger; otherwise a mitigation), for the words.
 	Since string
@@ -110,15 +118,11 @@ func (o Observed) since() string {
 func (o Observed) String() string {
 	switch o.Outcome {
 	case Recovers:
-		s := fmt.Sprintf("recovered %s after %s (outage %s)", fmtDur(o.After), o.since(), fmtDur(o.Outage))
-		if o.Longest > o.Outage {
-			end := "ended " + fmtDur(o.LongestAfter) + " after " + o.since()
-			if o.LongestOpen {
-				end = "still running when the window closed"
-			}
-			s += fmt.Sprintf("; longest outage %s, %s", fmtDur(o.Longest), end)
+		if o.Outages <= 1 {
+			return fmt.Sprintf("recovered %s after %s (outage %s)", fmtDur(o.Back), o.since(), fmtDur(o.Lost))
 		}
-		return s
+		return fmt.Sprintf("back for good %s after %s; lost %s in %d outages, the longest %s ending %s after it",
+			fmtDur(o.Back), o.since(), fmtDur(o.Lost), o.Outages, fmtDur(o.Longest), fmtDur(o.LongestAfter))
 	case Never:
 		return fmt.Sprintf("never recovered within the %s window (down ≥ %s)", fmtDur(o.Window), fmtDur(o.Outage))
 	case Unreached:
@@ -149,6 +153,13 @@ func Observe(samples []probe.Sample, trigger, end time.Time) Observed {
 		if d := out.Duration(); d > o.Longest {
 			o.Longest, o.LongestAfter, o.LongestOpen = d, out.End.Sub(trigger), out.Open
 		}
+		from := out.Start
+		if from.Before(trigger) {
+			from = trigger
+		}
+		o.Lost += out.End.Sub(from)
+		o.Outages++
+		o.Back = out.End.Sub(trigger)
 	}
 	r := st.Recoveries[0]
 	switch {
@@ -167,7 +178,7 @@ func (x Expect) Matches(o Observed) bool {
 		if x.MinOutage > 0 {
 			return !o.LongestOpen && o.Longest >= x.MinOutage && (x.Within == 0 || o.LongestAfter <= x.Within)
 		}
-		return o.Outcome == NoOutage || (o.Outcome == Recovers && (x.Within == 0 || o.After <= x.Within))
+		return o.Outcome == NoOutage || (o.Outcome == Recovers && (x.Within == 0 || o.Back <= x.Within))
 	default:
 		return o.Outcome == x.Outcome
 	}

@@ -33,16 +33,16 @@ func TestObserve(t *testing.T) {
 	}{
 		{".....", ms(20), ms(40), Observed{Outcome: NoOutage, Window: ms(20)}},
 		{"..xx..", ms(15), ms(50), Observed{Outcome: Recovers, After: ms(25), Outage: ms(20), Window: ms(35),
-			Longest: ms(20), LongestAfter: ms(25)}},
+			Longest: ms(20), LongestAfter: ms(25), Lost: ms(20), Outages: 1, Back: ms(25)}},
 		// Lost until the window ends (the mitigation), answered after it: never by itself.
 		{"..xxxx..", ms(15), ms(45), Observed{Outcome: Never, Outage: ms(25), Window: ms(30),
-			Longest: ms(25), LongestAfter: ms(30), LongestOpen: true}},
+			Longest: ms(25), LongestAfter: ms(30), LongestOpen: true, Lost: ms(25), Outages: 1, Back: ms(30)}},
 		// A blip first, then the real outage: first and longest differ.
 		{"..x...xxxxx..", ms(15), ms(120), Observed{Outcome: Recovers, After: ms(15), Outage: ms(10), Window: ms(105),
-			Longest: ms(50), LongestAfter: ms(95)}},
+			Longest: ms(50), LongestAfter: ms(95), Lost: ms(60), Outages: 2, Back: ms(95)}},
 		// An outage over before the trigger is no part of the window.
 		{"xxxxx.........x..", ms(60), ms(160), Observed{Outcome: Recovers, After: ms(90), Outage: ms(10), Window: ms(100),
-			Longest: ms(10), LongestAfter: ms(90)}},
+			Longest: ms(10), LongestAfter: ms(90), Lost: ms(10), Outages: 1, Back: ms(90)}},
 		{"xxxx", 0, ms(30), Observed{Outcome: Unreached, Window: ms(30)}},
 	}
 	for _, tc := range tests {
@@ -68,8 +68,10 @@ func TestExpectMatches(t *testing.T) {
 		o    Observed
 		want bool
 	}{
-		{rec, Observed{Outcome: Recovers, After: 900 * time.Millisecond}, true},
-		{rec, Observed{Outcome: Recovers, After: 2 * time.Second}, false},
+		{rec, Observed{Outcome: Recovers, After: 900 * time.Millisecond, Back: 900 * time.Millisecond}, true},
+		{rec, Observed{Outcome: Recovers, After: 2 * time.Second, Back: 2 * time.Second}, false},
+		// back after a blip, then down again for long: judged by the last
+		{rec, Observed{Outcome: Recovers, After: 200 * time.Millisecond, Back: 6 * time.Second}, false},
 		{rec, Observed{Outcome: NoOutage}, true},
 		{rec, Observed{Outcome: Never}, false},
 		{Expect{Outcome: Never}, Observed{Outcome: Never}, true},

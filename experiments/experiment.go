@@ -3,6 +3,8 @@ package experiments
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -110,6 +112,7 @@ type Run struct {
 
 	probeCtx  context.Context
 	wantFlows int
+	mu        sync.Mutex // guards what steps on several nodes at once record
 	actions   []Action
 	markers   []probe.Marker
 	evidence  []Evidence
@@ -131,14 +134,18 @@ func (r *Run) Do(what string, f func() error) error {
 		a.Err = err.Error()
 		r.Log("[%s] %s: %v", r.Experiment, what, err)
 	}
+	r.mu.Lock()
 	r.actions = append(r.actions, a)
+	r.mu.Unlock()
 	return err
 }
 
 // Mark records a named moment (trigger, mitigation) on the run's timeline.
 func (r *Run) Mark(name string) time.Time {
 	now := time.Now()
+	r.mu.Lock()
 	r.markers = append(r.markers, probe.Marker{Name: name, At: now})
+	r.mu.Unlock()
 	return now
 }
 
@@ -146,14 +153,38 @@ func (r *Run) Mark(name string) time.Time {
 // re-created) on the timeline; unlike Mark it opens no window of its own.
 func (r *Run) Event(name string) time.Time {
 	now := time.Now()
+	r.mu.Lock()
 	r.markers = append(r.markers, probe.Marker{Name: name, At: now, Event: true})
+	r.mu.Unlock()
 	return now
 }
 
 // Capture records evidence taken inside a step (the conntrack entry while a
 // Service is absent), tagged with when it was taken.
 func (r *Run) Capture(when string, ev ...Evidence) {
+	r.mu.Lock()
 	r.evidence = append(r.evidence, tag(ev, when)...)
+	r.mu.Unlock()
+}
+
+// OnWorkers runs f for every worker node at once (a mitigation applied on
+// every node as close to the same instant as exec allows) and returns their
+// errors, each naming its node.
+func (r *Run) OnWorkers(ctx context.Context, f func(context.Context, Node) error) error {
+	nodes := r.Cluster.Workers()
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx, n); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Labels for an object of this experiment with a role.

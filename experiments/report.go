@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"strings"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -14,11 +15,15 @@ var Version = "dev"
 // experiment against its budget and expectations.
 func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 	c := e.Cluster
+	nodes := len(c.Nodes)
+	if c.AllNodes > 0 {
+		nodes = c.AllNodes
+	}
 	r := &reports.Report{
 		SchemaVersion: reports.SchemaVersion,
 		Run:           reports.RunMeta{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
 		Environment: reports.Env{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
-			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: len(c.Nodes), Notes: c.Notes},
+			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: nodes, Notes: c.Notes},
 	}
 	for i, res := range results {
 		if i == 0 || res.Started.Before(r.Run.Started) {
@@ -50,7 +55,7 @@ func reportOf(res Result) reports.Experiment {
 	}
 	for _, f := range res.Flows {
 		f.Stats.Responders = compactResponders(f.Stats.Responders)
-		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Stats: f.Stats,
+		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Role: roleOf(f.Name, res.Environment), Stats: f.Stats,
 			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)})
 		for _, c := range f.Checks {
 			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match, Conformance: c.Conformance}
@@ -72,6 +77,24 @@ func reportOf(res Result) reports.Experiment {
 	}
 	reports.Judge(&x)
 	return x
+}
+
+// roleOf is where a flow's client sits, from its "<node>/" prefix: the
+// runner's host, a control-plane node or a worker node.
+func roleOf(flow string, env Environment) string {
+	node, _, _ := strings.Cut(flow, "/")
+	if node == "external" {
+		return "outside the cluster"
+	}
+	for _, n := range env.Nodes {
+		if n.Name == node && n.ControlPlane {
+			return "control-plane node"
+		}
+		if n.Name == node {
+			return "worker node"
+		}
+	}
+	return node
 }
 
 // maxSpans bounds the responder changes kept per flow. A load-balanced flow

@@ -94,6 +94,9 @@ func (r *Run) DaemonSet(name, role string, spec corev1.PodSpec) *appsv1.DaemonSe
 	if spec.TerminationGracePeriodSeconds == nil {
 		spec.TerminationGracePeriodSeconds = ptr.To[int64](1)
 	}
+	if spec.Affinity == nil {
+		spec.Affinity = r.Cluster.Placement()
+	}
 	return &appsv1.DaemonSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: r.Namespace, Labels: labels},
 		Spec: appsv1.DaemonSetSpec{

@@ -17,6 +17,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"words":     func(w Window) string { return w.words() },
 	"mechanism": mechanismText,
 	"bad":       func(v Verdict) bool { return v == Vulnerable || v == Degraded },
+	"labname":   func(lab string) string { name, _, _ := strings.Cut(lab, ":"); return name },
 	"mitigated": mitigationText,
 	"outages":   outageList,
 	"who":       responderText,

@@ -15,6 +15,7 @@ import (
 func Markdown(w io.Writer, r *Report) error {
 	p := &printer{w: w}
 	p.f("# netchaos resilience report\n\n")
+	p.f("**%s**\n\n", Banner(r))
 	p.f("Run `%s` on context `%s`, started %s, took %s (%s).\n\n", r.Run.ID, r.Run.Context, r.Run.Started.UTC().Format(time.RFC3339), Dur(r.Run.Finished.Sub(r.Run.Started)), orUnknown(r.Run.Tool))
 	p.f("Cluster: %s.\n\n", envLine(r.Environment))
 	for _, n := range r.Environment.Notes {
@@ -23,15 +24,28 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Environment.Notes) > 0 {
 		p.f("\n")
 	}
-	p.f("## Summary\n\n| Experiment | Verdict | Worst flow: time lost | Back for good | Reason |\n|---|---|---|---|---|\n")
-	for _, e := range r.Experiments {
-		lost, stable := headline(e)
-		p.f("| %s | **%s** | %s | %s | %s |\n", cell(e.Name), e.Verdict, cell(lost), cell(stable), cell(e.Reason))
-	}
+	p.summary(r)
 	for _, e := range r.Experiments {
 		p.experiment(e)
 	}
 	return p.err
+}
+
+// summary is the table every form of the report starts with: per
+// experiment its verdict, its worst flow's time lost and when it was back
+// for good (each naming its marker), and its conformance to the known
+// behaviour, with direction.
+func (p *printer) summary(r *Report) {
+	p.f("## Summary\n\n| Experiment | Verdict | Worst flow: time lost | Back for good | Known behaviour | Reason |\n|---|---|---|---|---|---|\n")
+	for _, e := range r.Experiments {
+		lost, stable := headline(e)
+		conf := conformanceText(e)
+		if conf == "" {
+			conf = "as expected"
+		}
+		p.f("| %s | **%s** | %s | %s | %s | %s |\n", cell(key(e)), e.Verdict, cell(lost), cell(stable), cell(conf), cell(e.Reason))
+	}
+	p.f("\n")
 }
 
 type printer struct {
@@ -80,6 +94,12 @@ func (p *printer) experiment(e Experiment) {
 	}
 	if len(mitigationText(e)) > 0 {
 		p.f("\n")
+	}
+	if c := conformanceText(e); c != "" {
+		p.f("Against the known behaviour: %s.\n\n", c)
+	}
+	if pre := preTrigger(e); len(pre) > 0 {
+		p.f("Outages before the trigger (not counted): %s.\n\n", strings.Join(pre, ", "))
 	}
 	if len(e.Sources) > 0 {
 		p.f("Upstream: %s.\n\n", strings.Join(e.Sources, ", "))
@@ -155,4 +175,48 @@ func orName(e Experiment) string {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// MarkdownSummary renders the short form for a pull-request comment: the
+// banner, the summary table and, per experiment that is not resilient, its
+// reason, mechanism and mitigations and the rows that left the known
+// behaviour (at most maxRows each), then a link to the full report. It stays
+// far under a comment's 65,536 characters.
+func MarkdownSummary(w io.Writer, r *Report, link string) error {
+	const maxRows = 8
+	p := &printer{w: w}
+	p.f("### netchaos: %s\n\n", Banner(r))
+	p.f("Context `%s`, %s.\n\n", r.Run.Context, envLine(r.Environment))
+	p.summary(r)
+	for _, e := range r.Experiments {
+		if e.Verdict == Resilient || e.Verdict == NotApplicable {
+			continue
+		}
+		p.f("**%s — %s**", key(e), e.Verdict)
+		if m := mechanismText(e.Mechanism); m != "" && (e.Verdict == Vulnerable || e.Verdict == Degraded) {
+			p.f(": %s", m)
+		}
+		p.f("\n\n")
+		for _, m := range mitigationText(e) {
+			p.f("- Mitigation %s\n", m)
+		}
+		n := 0
+		for _, x := range e.Expectations {
+			if !x.Deviates() && x.Verdict != string(Vulnerable) {
+				continue
+			}
+			if n++; n > maxRows {
+				continue
+			}
+			p.f("- %s: %s (expected %s)\n", x.Case, x.Observed, expected(x))
+		}
+		if n > maxRows {
+			p.f("- … %d more in the full report\n", n-maxRows)
+		}
+		p.f("\n")
+	}
+	if link != "" {
+		p.f("Full report: %s\n", link)
+	}
+	return p.err
 }

@@ -134,6 +134,9 @@ type Flow struct {
 	// Control is set for a flow the failure does not bite (a fresh source
 	// port per probe): what it loses, every flow loses.
 	Control bool `json:"control,omitempty"`
+	// Role is where the flow's client sits ("worker node", "outside the
+	// cluster"): what lines flows up across clusters whose nodes differ.
+	Role string `json:"role,omitempty"`
 	// Verdict is the flow's in the trigger's window (see Judge).
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Windows measure the flow after each marker (the trigger, then each
@@ -162,11 +165,17 @@ type Window struct {
 	// flows were down too: noise on the cluster, not counted in Lost.
 	Ambient        time.Duration `json:"ambient_ns,omitempty"`
 	AmbientOutages int           `json:"ambient_outages,omitempty"`
-	// DownAtStart is set when the flow was already down at the marker.
-	DownAtStart bool `json:"down_at_start,omitempty"`
-	// Recovered is false when the flow was still down when the window
-	// closed.
+	// DownAtStart is set when the flow was already down at the marker;
+	// Carried is that outage's time in the window (beyond the controls').
+	DownAtStart bool          `json:"down_at_start,omitempty"`
+	Carried     time.Duration `json:"carried_ns,omitempty"`
+	// Recovered is false when the flow never came back for good in the
+	// window: it was never answered for Sustain on end after an outage.
+	// DownAtEnd is set when it was down when the window closed (after
+	// recovering, when Recovered is set too: a new outage, counted in Lost
+	// as far as the window saw it).
 	Recovered bool `json:"recovered"`
+	DownAtEnd bool `json:"down_at_end,omitempty"`
 	// StableAfter is from the marker to the end of the window's last
 	// counted outage: answers stayed up from then on (0: no outage).
 	StableAfter time.Duration `json:"stable_after_ns"`
@@ -342,7 +351,8 @@ func (r *Report) Write(path string) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// WriteDir writes report.json, report.md, report.html and junit.xml to dir.
+// WriteDir writes report.json, report.md, summary.md (for a pull-request
+// comment), report.html and junit.xml to dir.
 func (r *Report) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -352,6 +362,7 @@ func (r *Report) WriteDir(dir string) error {
 	}
 	for name, render := range map[string]func(*os.File, *Report) error{
 		"report.md":   func(f *os.File, r *Report) error { return Markdown(f, r) },
+		"summary.md":  func(f *os.File, r *Report) error { return MarkdownSummary(f, r, "report.md") },
 		"report.html": func(f *os.File, r *Report) error { return HTML(f, r) },
 		"junit.xml":   func(f *os.File, r *Report) error { return JUnit(f, r) },
 	} {

@@ -43,17 +43,6 @@ func never(e Experiment, f Flow) string {
 	return "never recovered within the " + Secs(observed(e, f)) + " window"
 }
 
-// longest is a flow's longest outage in words.
-func longest(e Experiment, f Flow) string {
-	if _, open := openOutage(f.Stats); open {
-		return never(e, f)
-	}
-	if f.Stats.LongestGap == 0 {
-		return "none"
-	}
-	return Dur(f.Stats.LongestGap)
-}
-
 // headline is an experiment's worst flow in the trigger's window: what it
 // lost and when it was back for good, naming the marker both are counted
 // from, or which flow never recovered.
@@ -294,4 +283,89 @@ func mechanismText(m *Mechanism) string {
 		s += "; known mitigation: " + m.Mitigation
 	}
 	return s
+}
+
+// Counts of verdicts in a report.
+type Counts struct{ Vulnerable, Degraded, Resilient, NotApplicable, Errored int }
+
+// CountVerdicts counts the report's experiments per verdict.
+func CountVerdicts(r *Report) Counts {
+	var c Counts
+	for _, e := range r.Experiments {
+		switch e.Verdict {
+		case Vulnerable:
+			c.Vulnerable++
+		case Degraded:
+			c.Degraded++
+		case Resilient:
+			c.Resilient++
+		case NotApplicable:
+			c.NotApplicable++
+		case Errored:
+			c.Errored++
+		}
+	}
+	return c
+}
+
+// Banner is the report's answer in one line: what a gate on it does, and
+// how many experiments came to each verdict.
+func Banner(r *Report) string {
+	c := CountVerdicts(r)
+	gate := "GATE PASSES"
+	if r.ExitCode() != 0 {
+		gate = "GATE FAILS"
+	}
+	s := fmt.Sprintf("%s — %d vulnerable, %d degraded, %d resilient, %d not applicable", gate, c.Vulnerable, c.Degraded, c.Resilient, c.NotApplicable)
+	if c.Errored > 0 {
+		s += fmt.Sprintf(", %d errored", c.Errored)
+	}
+	return s
+}
+
+// conformanceText counts an experiment's rows that left the known-behaviour
+// table, by direction ("2 worse than expected, 1 better"), "" when none did.
+func conformanceText(e Experiment) string {
+	n := map[string]int{}
+	for _, x := range e.Expectations {
+		if x.Deviates() {
+			d := x.Conformance
+			if d == "" {
+				d = "differs"
+			}
+			n[d]++
+		}
+	}
+	var s []string
+	for _, d := range []string{"worse", "not triggered", "differs", "better"} {
+		if n[d] == 0 {
+			continue
+		}
+		switch d {
+		case "worse", "better":
+			s = append(s, fmt.Sprintf("%d %s than expected", n[d], d))
+		default:
+			s = append(s, fmt.Sprintf("%d %s", n[d], d))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// preTrigger names the flows that lost traffic before the trigger (in the
+// steady state): noise on the cluster, or a cluster that was already hurt.
+func preTrigger(e Experiment) []string {
+	m, ok := e.trigger()
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, f := range e.Flows {
+		for _, o := range f.Stats.Outages {
+			if o.Start.Before(m.At) {
+				out = append(out, f.Name)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -143,7 +143,10 @@ func windowVerdict(w Window, control, hasControls bool, inherent, budget, noise 
 	if !w.Recovered || w.Lost-inherent > budget {
 		return Vulnerable
 	}
-	own := w.Lost - w.Shared
+	// What was already down at the marker (a flow a mitigation found
+	// broken) is not this window's doing: it counts against the budget and
+	// must end, but does not make the window degraded.
+	own := w.Lost - w.Shared - w.Carried
 	if !hasControls {
 		own -= inherent
 	}
@@ -282,7 +285,7 @@ func minTime(a, b time.Time) time.Time {
 // floor) is ambient: counted apart, and it neither costs the budget nor
 // delays the recovery.
 func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) Window {
-	w := Window{Marker: b.marker, Start: b.start, End: b.end, Recovered: true}
+	w := Window{Marker: b.marker, Start: b.start, End: b.end}
 	var cover []span
 	for _, c := range controls {
 		for _, o := range c.Stats.Outages {
@@ -291,35 +294,43 @@ func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) 
 			}
 		}
 	}
+	var last time.Time // end of the last counted outage
 	for _, o := range st.Outages {
 		s, ok := clip(o, b)
 		if !ok {
 			continue
 		}
-		if o.Open || !o.End.Before(b.end) {
-			w.Recovered = false
+		atEnd := o.Open || !o.End.Before(b.end)
+		if !last.IsZero() && s.from.Sub(last) >= Sustain {
+			w.Recovered = true // answers stayed up for Sustain after an outage
 		}
 		shared := overlap(s, cover)
-		if w.Outages > 0 && s.len()-shared <= noise && w.Recovered {
+		if w.Outages > 0 && shared > 0 && s.len()-shared <= noise && !atEnd {
 			w.Ambient += s.len()
 			w.AmbientOutages++
 			continue
 		}
-		if w.Outages == 0 && !o.Start.After(b.start) {
+		if w.Outages == 0 && o.Start.Before(b.start) {
 			w.DownAtStart = true
+			w.Carried = s.len() - shared
 		}
 		w.Outages++
 		w.Lost += s.len()
 		w.Shared += shared
+		if atEnd {
+			w.DownAtEnd = true
+			continue
+		}
+		last = s.to
 		w.StableAfter = s.to.Sub(b.start)
 	}
+	switch {
+	case w.Outages == 0:
+		w.Recovered = true
+	case !w.DownAtEnd && b.end.Sub(last) >= min(Sustain, b.end.Sub(b.start)/4):
+		w.Recovered = true
+	}
 	return w
-}
-
-// Stable reports whether answers stayed up for Sustain after the window's
-// last outage (or the window had none).
-func (w Window) Stable() bool {
-	return w.Recovered && w.End.Sub(w.Start)-w.StableAfter >= min(Sustain, w.End.Sub(w.Start))
 }
 
 // words is the window's measurement in one phrase, relative to its marker.
@@ -333,6 +344,10 @@ func (w Window) words() string {
 		return fmt.Sprintf("never recovered within %s of %s", Dur(w.End.Sub(w.Start)), since)
 	case w.Outages == 0:
 		return "no outage after " + since
+	case w.DownAtStart && w.Outages == 1:
+		return fmt.Sprintf("down at %s, back for good %s after it", since, Dur(w.StableAfter))
+	case w.DownAtEnd:
+		return fmt.Sprintf("recovered after %s, then down again when the window closed (lost %s until then, in %d %s)", since, Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"))
 	}
 	s := fmt.Sprintf("lost %s in %d %s, stable %s after %s", Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"), Dur(w.StableAfter), since)
 	if w.Shared > 0 {

@@ -109,6 +109,11 @@ func (x *Network) Info() experiments.Info {
 		Title:   "Chaos Mesh NetworkChaos " + string(x.kind) + " on a pod-to-pod path",
 		Trigger: trigger,
 		Sources: []string{"https://chaos-mesh.org/docs/simulate-network-chaos-on-kubernetes/"},
+		// New sockets see the path as it is; kept ones carry state.
+		Controls: []string{"*/" + FlowUDPFresh, "*/" + FlowTCPNew},
+		// The fault cuts the path for its duration, and Chaos Mesh lifts it
+		// up to a second or two late (srcLifted).
+		Inherent: x.o.duration + 2*time.Second,
 		Plan: []string{
 			"needs Chaos Mesh (networkchaos.chaos-mesh.org CRD, controller-manager, chaos-daemon on the nodes used)" + x.netemNote(),
 			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",

@@ -59,9 +59,10 @@ func (x *PodKillExp) Info() experiments.Info {
 	// pod-kill is one-shot in Chaos Mesh: the duration does not end anything.
 	trigger := fmt.Sprintf("Chaos Mesh PodChaos pod-kill (no grace period, one-shot; duration %s) of %s", x.o.duration, x.victim())
 	return experiments.Info{
-		Title:   "Chaos Mesh PodChaos kill of " + x.victim(),
-		Trigger: trigger,
-		Sources: []string{"https://chaos-mesh.org/docs/simulate-pod-chaos-on-kubernetes/"},
+		Title:    "Chaos Mesh PodChaos kill of " + x.victim(),
+		Trigger:  trigger,
+		Sources:  []string{"https://chaos-mesh.org/docs/simulate-pod-chaos-on-kubernetes/"},
+		Controls: []string{"*/" + FlowUDPFresh, "*/" + FlowTCPNew},
 		Plan: []string{
 			"needs Chaos Mesh (podchaos.chaos-mesh.org CRD, controller-manager)" + x.cniNote(),
 			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",

@@ -35,6 +35,7 @@ const Port = 8125
 const (
 	pinnedSport  = 48125
 	serviceSport = 48126
+	onewaySport  = 48127
 )
 
 // Direction of the flip.
@@ -65,15 +66,17 @@ func (f *Flip) Info() experiments.Info {
 		from, to = to, from
 	}
 	return experiments.Info{
-		Title:   fmt.Sprintf("T1 DaemonSet %s → %s flip with long-lived UDP clients", from, to),
-		Trigger: fmt.Sprintf("patch the agent DaemonSet from %s to %s (rolling update)", from, to),
-		Sources: []string{"kubernetes/kubernetes#58336", "aws/amazon-vpc-cni-k8s#2958", "containernetworking/plugins#123", "containernetworking/plugins#553"},
+		Title:     fmt.Sprintf("T1 DaemonSet %s → %s flip with long-lived UDP clients", from, to),
+		Trigger:   fmt.Sprintf("patch the agent DaemonSet from %s to %s (rolling update)", from, to),
+		Sources:   []string{"kubernetes/kubernetes#58336", "aws/amazon-vpc-cni-k8s#2958", "containernetworking/plugins#123", "containernetworking/plugins#553"},
+		Controls:  []string{"*/fresh", "*/service"},
+		Mechanism: mechanism[f.dir],
 		Plan: []string{
 			"namespace netchaos-" + string(f.dir) + "-<run> with janitor (deletes it at TTL) and privileged node-agent DaemonSet",
 			"DaemonSet statsd-agent (UDP 8125 " + from + ") on every worker; ClusterIP Service statsd (internalTrafficPolicy Local)",
-			"DaemonSet statsd-client on every worker: 3 flows x 100 probes/s to <nodeIP>:8125 and the Service",
+			"DaemonSet statsd-client on every worker: 4 flows x 100 probes/s to <nodeIP>:8125 (pinned, one-way like statsd, fresh port per probe) and to the Service",
 			"fault: DaemonSet patched to " + to + " (inside the namespace; reverted by deleting it)",
-			"mitigations: conntrack -D on the first worker; client pod restarted on the last worker",
+			"mitigations: conntrack -D of the agent port's entries on every worker; then the client pod restarted on the last worker",
 		},
 	}
 }
@@ -123,7 +126,7 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
 	if _, err := r.ReadyPods(ctx, ns, "app=statsd-client", len(f.workers)); err != nil {
 		return err
 	}
-	r.WantFlows(3 * len(f.workers))
+	r.WantFlows(4 * len(f.workers))
 	return nil
 }
 
@@ -147,6 +150,7 @@ func (f *Flip) client(r *experiments.Run, clusterIP string) *appsv1.DaemonSet {
 	node := fmt.Sprintf("$(HOST_IP):%d", Port)
 	args := probe.Args(r.FlowOptions,
 		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: node, LocalPort: pinnedSport},
+		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: node, LocalPort: onewaySport},
 		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: node},
 		probe.Flow{Name: "service", Mode: probe.UDPPinned, Target: fmt.Sprintf("%s:%d", clusterIP, Port), LocalPort: serviceSport})
 	return r.DaemonSet("statsd-client", experiments.RoleClient, corev1.PodSpec{Containers: []corev1.Container{r.Container("client", args...)}})
@@ -164,15 +168,23 @@ func (f *Flip) Inject(ctx context.Context, r *experiments.Run) error {
 	return r.RolledOut(ctx, ds)
 }
 
-// Mitigations implements experiments.Experiment: delete the stale conntrack
-// entries on the first worker; restart the client on the second (or the
-// same one on a one-worker cluster).
+// Mitigations implements experiments.Experiment: delete the conntrack
+// entries to the agent port of every worker's own address (the node IP the
+// clients send to), then restart the client on the last worker (a new pod:
+// new sockets, new source ports).
 func (f *Flip) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{
 		{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-			_, err := r.Agent.Run(ctx, f.workers[0], "sh", "-c",
-				fmt.Sprintf("conntrack -D -p udp --dport %d --sport %d || true", Port, pinnedSport))
-			return err
+			return r.OnWorkers(ctx, func(ctx context.Context, n experiments.Node) error {
+				out, err := r.Agent.Run(ctx, n.Name, "sh", "-c",
+					fmt.Sprintf("conntrack -D -p udp --orig-dst %s --dport %d 2>&1 || true", n.IP, Port))
+				if err != nil {
+					return err
+				}
+				r.Event("conntrack -D done on " + n.Name)
+				r.Capture("conntrack -D", experiments.Evidence{Name: "conntrack -D on " + n.Name, Text: orErr(out, nil)})
+				return nil
+			})
 		}},
 		{Name: "restart client", Apply: func(ctx context.Context, r *experiments.Run) error {
 			node := f.workers[len(f.workers)-1]
@@ -183,18 +195,60 @@ func (f *Flip) Mitigations() []experiments.Mitigation {
 }
 
 // Evidence implements experiments.Experiment: per worker, the conntrack
-// entries for the agent port (where they NAT to) and the hostPort DNAT rules.
+// entries of the pinned flows (where they deliver to, and whether that is
+// where the agent listens now) and the hostPort DNAT rules.
 func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+	agents, err := agentAddrs(ctx, r)
 	var ev []experiments.Evidence
-	for _, n := range f.workers {
-		ct, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf(
-			"conntrack -L -p udp --dport %[1]d --sport %[2]d 2>/dev/null; conntrack -L -p udp --dport %[1]d --sport %[3]d 2>/dev/null; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"",
-			Port, pinnedSport, serviceSport))
-		ev = append(ev, experiments.Evidence{Name: "conntrack of the pinned flows on " + n, Text: orErr(ct, err)})
-		nat, err := r.Agent.Run(ctx, n, "sh", "-c", fmt.Sprintf("iptables-save -t nat | grep -E 'HOSTPORT|dport %d' || true", Port))
-		ev = append(ev, experiments.Evidence{Name: "hostPort DNAT rules " + n, Text: orErr(nat, err)})
+	for _, n := range r.Cluster.Workers() {
+		ct, cerr := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf(
+			"for p in %[2]d %[3]d %[4]d; do conntrack -L -p udp --dport %[1]d --sport $p 2>/dev/null; done; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"",
+			Port, pinnedSport, onewaySport, serviceSport))
+		e := experiments.Evidence{Name: "conntrack of the pinned flows on " + n.Name, Text: orErr(ct, cerr)}
+		if cerr == nil && err == nil {
+			e.Shows = stale(experiments.ParseConntrack(ct), agents[n.Name])
+		}
+		ev = append(ev, e)
+		nat, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("iptables-save -t nat | grep -E 'HOSTPORT|dport %d' || true", Port))
+		ev = append(ev, experiments.Evidence{Name: "hostPort DNAT rules " + n.Name, Text: orErr(nat, err)})
 	}
 	return ev
+}
+
+// stale names the entries that deliver somewhere other than where the agent
+// of their node listens now ("" when every entry is current): the mechanism
+// of T1 in either direction.
+func stale(entries []experiments.CTEntry, agent string) string {
+	var bad []string
+	for _, e := range entries {
+		if e.Reply.Src != agent {
+			where := "DNATed to " + e.ReplyFrom()
+			if !e.DNATed() {
+				where = "not NATed: delivered to the node's own port " + fmt.Sprint(e.Orig.Dport)
+			}
+			bad = append(bad, fmt.Sprintf("sport %d %s, while the agent listens on %s", e.Orig.Sport, where, agent))
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return "stale conntrack entry: " + strings.Join(bad, "; ")
+}
+
+// agentAddrs maps each node to the address its running agent listens on:
+// the node's IP for a hostNetwork agent, else the agent pod's IP.
+func agentAddrs(ctx context.Context, r *experiments.Run) (map[string]string, error) {
+	pods, err := r.Kube.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=statsd-agent"})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
+			out[p.Spec.NodeName] = p.Status.PodIP
+		}
+	}
+	return out, nil
 }
 
 func orErr(s string, err error) string {

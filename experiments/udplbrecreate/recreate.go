@@ -33,6 +33,7 @@ const (
 	ServicePort = 162
 	backendPort = 1162
 	pinnedSport = 40162
+	onewaySport = 40163
 )
 
 // Variant is what gets deleted and re-created, and how clients reach it.
@@ -65,21 +66,24 @@ func (x *Recreate) Name() string { return "udp-recreate-" + string(x.v) }
 
 // Info implements experiments.Experiment.
 func (x *Recreate) Info() experiments.Info {
-	trigger := fmt.Sprintf("delete the UDP %s Service, keep sending for %s, re-create it with the same spec", x.kind(), Gap)
+	trigger := fmt.Sprintf("delete the UDP %s Service and its fixed-source flows' conntrack entries (as Calico and kube-proxy with #141371 do), keep sending for %s, re-create it with the same spec", x.kind(), Gap)
 	if x.v == ScaleToZero {
 		trigger = fmt.Sprintf("scale the UDP LoadBalancer Service's backends to zero for %s, then back", Gap)
 	}
 	return experiments.Info{
-		Title:   "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
-		Trigger: trigger,
-		Sources: []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
+		Title:     "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
+		Trigger:   trigger,
+		Sources:   []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
+		Controls:  []string{"*/fresh"},
+		Inherent:  Gap,
+		Mechanism: mechanism,
 		Plan: []string{
 			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",
 			"Deployment snmp-backend (2 UDP echo pods); " + string(x.kind()) + " Service snmp (UDP 162)",
-			"DaemonSet snmp-sender on every node: fixed-source (sport 40162) and rotating-port flows, 100 probes/s each",
-			"on kind: the same two flows from this host to the Service address",
+			"DaemonSet snmp-sender on every node: fixed-source (sport 40162; one-way like SNMP traps, sport 40163) and rotating-port flows, 100 probes/s each",
+			"on kind: the fixed-source and rotating-port flows from this host to the Service address",
 			"fault: " + trigger + " (inside the namespace)",
-			"mitigation: conntrack -D for source port 40162 on every node",
+			"mitigation: conntrack -D for source ports 40162 and 40163 on every node",
 		},
 	}
 }
@@ -139,7 +143,7 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	if _, err := r.ReadyPods(ctx, ns, "app=snmp-sender", len(r.Cluster.Nodes)); err != nil {
 		return err
 	}
-	r.WantFlows(2 * len(r.Cluster.Nodes))
+	r.WantFlows(3 * len(r.Cluster.Nodes))
 	if external != "" && r.OutsideView() {
 		// The runner's host is on the kind network: the view from outside.
 		pctx := r.ProbeContext()
@@ -206,6 +210,7 @@ func (x *Recreate) waitAddress(ctx context.Context, r *experiments.Run) (*corev1
 func (x *Recreate) clients(r *experiments.Run) *appsv1.DaemonSet {
 	args := probe.Args(r.FlowOptions,
 		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: x.target, LocalPort: pinnedSport},
+		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: x.target, LocalPort: onewaySport},
 		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: x.target})
 	return r.DaemonSet("snmp-sender", experiments.RoleClient, corev1.PodSpec{
 		Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
@@ -213,14 +218,24 @@ func (x *Recreate) clients(r *experiments.Run) *appsv1.DaemonSet {
 	})
 }
 
-// Inject implements experiments.Experiment.
+// Inject implements experiments.Experiment. Deleting a Service leaves the
+// fixed-source flow's entry DNATed to the old backend on kube-proxy up to
+// 1.34 (answers keep coming while the Service does not exist: misdelivery,
+// kubernetes#141371); Calico's dataplane and kube-proxy with #141371 delete
+// it, and the next packets create the seed's entry: no NAT, to the Service
+// address itself. The trigger deletes those entries as they would, so the
+// state the seed describes is reached on every dataplane; the evidence
+// taken during the gap shows it.
 func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	if x.v == ScaleToZero {
 		if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
 			return err
 		}
+		r.Event("backends scaled to zero")
 		time.Sleep(Gap)
-		return r.Scale(ctx, r.Namespace, "snmp-backend", 2)
+		err := r.Scale(ctx, r.Namespace, "snmp-backend", 2)
+		r.Event("backends scaled back")
+		return err
 	}
 	svcs := r.Kube.CoreV1().Services(r.Namespace)
 	if err := svcs.Delete(ctx, "snmp", metav1.DeleteOptions{}); err != nil {
@@ -232,10 +247,17 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	}); err != nil {
 		return err
 	}
-	time.Sleep(Gap)
+	gone := r.Event("service deleted")
+	if err := x.flush(ctx, r, "delete the fixed-source entries"); err != nil {
+		return err
+	}
+	time.Sleep(time.Until(gone.Add(Gap / 2)))
+	r.Capture("service absent", x.Evidence(ctx, r)...)
+	time.Sleep(time.Until(gone.Add(Gap)))
 	if _, err := svcs.Create(ctx, x.again(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("re-create service: %w", err)
 	}
+	r.Event("service re-created")
 	svc, err := x.waitAddress(ctx, r)
 	if err != nil {
 		return err
@@ -246,35 +268,97 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	return nil
 }
 
-// Mitigations implements experiments.Experiment: delete the fixed 5-tuple's
+// flush deletes the fixed-source flows' conntrack entries on every node,
+// recording what conntrack said.
+func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string) error {
+	for _, n := range r.Cluster.Nodes {
+		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -D -p udp --sport %d 2>&1; conntrack -D -p udp --sport %d 2>&1; true", pinnedSport, onewaySport))
+		if err != nil {
+			return fmt.Errorf("%s on %s: %w", why, n.Name, err)
+		}
+		r.Capture(why, experiments.Evidence{Name: "conntrack -D fixed source ports on " + n.Name, Text: strings.TrimSpace(out)})
+	}
+	return nil
+}
+
+// Mitigations implements experiments.Experiment: delete the fixed 5-tuples'
 // conntrack entries on every node (what calico-node's "bpf conntrack
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		for _, n := range r.Cluster.Nodes {
-			if _, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -D -p udp --sport %d || true", pinnedSport)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return x.flush(ctx, r, "conntrack -D")
 	}}}
 }
 
-// Evidence implements experiments.Experiment: the fixed 5-tuple's entries on
-// every node (NAT or no NAT).
+// Evidence implements experiments.Experiment: the fixed 5-tuples' entries on
+// every node, and whether one goes to the Service address without NAT (the
+// seed's state).
 func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Nodes {
-		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", pinnedSport))
-		text := out
-		if err != nil {
-			text = "error: " + err.Error()
-		} else if strings.TrimSpace(out) == "" {
-			text = "(none)"
+		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null; conntrack -L -p udp --sport %d 2>/dev/null", pinnedSport, onewaySport))
+		e := experiments.Evidence{Name: fmt.Sprintf("conntrack fixed sources :%d, :%d on %s", pinnedSport, onewaySport, n.Name), Text: out}
+		switch {
+		case err != nil:
+			e.Text = "error: " + err.Error()
+		case strings.TrimSpace(out) == "":
+			e.Text = "(none)"
+		default:
+			e.Shows = unNATed(experiments.ParseConntrack(out))
 		}
-		ev = append(ev, experiments.Evidence{Name: "conntrack fixed source :" + fmt.Sprint(pinnedSport) + " on " + n.Name, Text: text})
+		ev = append(ev, e)
 	}
 	return ev
+}
+
+// unNATed names the entries that go to the Service's address itself, with
+// no DNAT to a backend: the seed's state ("" when there is none).
+func unNATed(entries []experiments.CTEntry) string {
+	var bad []string
+	for _, e := range entries {
+		if !e.DNATed() {
+			bad = append(bad, fmt.Sprintf("sport %d → %s:%d", e.Orig.Sport, e.Orig.Dst, e.Orig.Dport))
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return "un-NATed conntrack entry (no DNAT to a backend): " + strings.Join(bad, "; ")
+}
+
+// Interpret implements experiments.Interpreter: answers that came while the
+// Service did not exist were delivered by a stale DNAT entry to a backend
+// the Service no longer had (kubernetes#141371): misdelivery, not health.
+func (x *Recreate) Interpret(flows []experiments.FlowResult, markers []probe.Marker) []experiments.Evidence {
+	var from, to time.Time
+	for _, m := range markers {
+		switch m.Name {
+		case "service deleted":
+			from = m.At
+		case "service re-created":
+			to = m.At
+		}
+	}
+	if from.IsZero() || to.IsZero() {
+		return nil
+	}
+	var lines []string
+	for _, f := range flows {
+		n := 0
+		for _, s := range f.Samples {
+			if s.Answered() && !s.Sent.Before(from) && s.Sent.Before(to) {
+				n++
+			}
+		}
+		if n > 0 {
+			lines = append(lines, fmt.Sprintf("%s: %d answers while the Service did not exist", f.Name, n))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return []experiments.Evidence{{Name: "answers while the Service was deleted", When: "service absent", Text: strings.Join(lines, "\n"),
+		Shows: "misdelivery: a stale DNAT entry delivered to a backend of a Service that did not exist (kubernetes#141371)"}}
 }
 
 // Expectations implements experiments.Experiment.

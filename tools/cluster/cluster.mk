@@ -2,10 +2,14 @@
 #   make cluster        docker engine + images + probe image + 3-node cluster (reused when Ready)
 #   make cluster-down   delete the cluster
 #   make clean-cluster  delete clusters and every image these targets built
-# Variables: K8S_VERSION, KUBE_PROXY_MODE (iptables|nftables), CLUSTER_NAME.
+#   make lab            put the running cluster into lab profile LAB_PROFILE (lab.sh)
+# Variables: K8S_VERSION, KUBE_PROXY_MODE (iptables|nftables), CLUSTER_NAME,
+# LAB_PROFILE (default|vpc-like|portmap-v0.8.7|kube-proxy-no-ct-cleanup).
 K8S_VERSION ?= v1.34.2
 KUBE_PROXY_MODE ?= iptables
 CLUSTER_NAME ?= netchaos
+LAB_PROFILE ?= default
+export LAB_PROFILE
 OUT ?= $(CURDIR)/_out
 KUBECONFIG_FILE := $(OUT)/kubeconfig
 KIND_CONFIG ?= $(CURDIR)/kind-config.yaml
@@ -16,7 +20,7 @@ export OUT GOTOOLCHAIN
 # progress lines show seconds since this make started
 export CLUSTER_T0 := $(shell date +%s)
 
-.PHONY: cluster-args docker images probe-image cluster cluster-down clean-cluster cluster-smoke
+.PHONY: cluster-args docker images probe-image cluster cluster-down clean-cluster cluster-smoke lab
 
 cluster-args:
 	@case "$(KUBE_PROXY_MODE)" in iptables|nftables) ;; *) echo "error: KUBE_PROXY_MODE=$(KUBE_PROXY_MODE) is not supported here (iptables or nftables; this kernel has no IPVS)" >&2; exit 2;; esac
@@ -37,6 +41,10 @@ probe-image: docker
 ## cluster: kind cluster $(CLUSTER_NAME) from kind-config.yaml; kubeconfig in $(KUBECONFIG_FILE)
 cluster: cluster-args docker images probe-image
 	@$(CLUSTER_SH)/cluster.sh $(CLUSTER_NAME) $(K8S_VERSION) $(KUBE_PROXY_MODE) $(KUBECONFIG_FILE) $(KIND_CONFIG)
+
+## lab: the running cluster into lab profile $(LAB_PROFILE): a positive control's configuration or the default
+lab:
+	@$(CLUSTER_SH)/lab.sh $(CLUSTER_NAME) $(KUBECONFIG_FILE) $(LAB_PROFILE)
 
 ## cluster-smoke: DNS, cross-node pod ping, hostPort and LoadBalancer from the host, on the running cluster
 cluster-smoke:

@@ -3,9 +3,28 @@
 # would do, done once from the host): per node a ptp + host-local conflist for
 # the node's podCIDR with portmap (hostPort), routes to the other nodes' pod
 # CIDRs, and masquerade for pod traffic leaving the pod network. Idempotent.
-#   usage: cni.sh <cluster-name> <kubeconfig> <pod-subnet>
+#   usage: cni.sh <cluster-name> <kubeconfig> <pod-subnet> <service-subnet> [cni-profile]
+# cni-profile (the CNI half of a lab profile, see lab.sh):
+#   default         Debian's portmap 1.1.1, "snat" on: it masquerades traffic from the
+#                   node's whole pod /24 to a hostPort (ptp gives pods /24 addresses)
+#   vpc-like        portmap "snat": false: pod traffic to a hostPort is not masqueraded,
+#                   as with the AWS VPC CNI, whose /32 pod addresses make portmap
+#                   masquerade only the hairpin
+#   portmap-v0.8.7  vpc-like, with portmap v0.8.7 (the last release before
+#                   containernetworking/plugins#553: no UDP conntrack cleanup on ADD)
+# Stand-ins for what a cloud network does with addresses nobody routes (so no
+# probe ever leaves the machine): traffic to the service CIDR that kube-proxy did
+# not NAT is dropped (FORWARD and OUTPUT), and a pod address of this node with no
+# pod behind it is blackholed instead of following the default route.
 source "$(dirname "$0")/lib.sh"
-NAME=$1 KCFG=$2 POD_SUBNET=$3
+NAME=$1 KCFG=$2 POD_SUBNET=$3 SVC_SUBNET=$4 PROFILE=${5:-default}
+case $PROFILE in
+  default) PORTMAP=portmap SNAT=true ;;
+  vpc-like) PORTMAP=portmap SNAT=false ;;
+  portmap-v0.8.7) PORTMAP=portmap-v0.8.7 SNAT=false
+    [ -x "$BIN/portmap-v0.8.7" ] || die "$BIN/portmap-v0.8.7 is not built (lab.sh builds it)" ;;
+  *) die "unknown CNI profile $PROFILE (default, vpc-like, portmap-v0.8.7)" ;;
+esac
 KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
 mapfile -t NODES < <("$BIN/kind" get nodes --name "$NAME")
 [ ${#NODES[@]} -gt 0 ] || die "cluster $NAME has no nodes"
@@ -19,6 +38,7 @@ for n in "${NODES[@]}"; do
   IP[$n]=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$n")
 done
 for n in "${NODES[@]}"; do
+  [ "$PORTMAP" = portmap ] || docker cp "$BIN/$PORTMAP" "$n:/opt/cni/bin/$PORTMAP"
   mtu=$(docker exec "$n" cat /sys/class/net/eth0/mtu)
   docker exec -i "$n" sh -c 'mkdir -p /etc/cni/net.d && cat > /etc/cni/net.d/10-netchaos.conflist.tmp && mv /etc/cni/net.d/10-netchaos.conflist.tmp /etc/cni/net.d/10-netchaos.conflist' <<JSON
 {
@@ -29,7 +49,7 @@ for n in "${NODES[@]}"; do
       "ipam": { "type": "host-local", "dataDir": "/run/cni-ipam-state",
                 "routes": [ { "dst": "0.0.0.0/0" } ],
                 "ranges": [ [ { "subnet": "${CIDR[$n]}" } ] ] } },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    { "type": "$PORTMAP", "snat": $SNAT, "capabilities": { "portMappings": true } }
   ]
 }
 JSON
@@ -38,5 +58,10 @@ JSON
   done
   rule="POSTROUTING -s $POD_SUBNET ! -d $POD_SUBNET -m addrtype ! --dst-type LOCAL -m comment --comment netchaos-masq -j MASQUERADE"
   docker exec "$n" sh -c "iptables -t nat -C $rule 2>/dev/null || iptables -t nat -A $rule"
+  for chain in FORWARD OUTPUT; do
+    rule="$chain -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP"
+    docker exec "$n" sh -c "iptables -C $rule 2>/dev/null || iptables -A $rule"
+  done
+  docker exec "$n" ip route replace blackhole "${CIDR[$n]}"
 done
-log cni "static CNI on ${#NODES[@]} nodes ($(for n in "${NODES[@]}"; do printf '%s=%s ' "${n#"$NAME"-}" "${CIDR[$n]}"; done))"
+log cni "static CNI ($PROFILE) on ${#NODES[@]} nodes ($(for n in "${NODES[@]}"; do printf '%s=%s ' "${n#"$NAME"-}" "${CIDR[$n]}"; done))"

@@ -96,9 +96,15 @@ func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, d := range deleted {
 		fmt.Fprintln(stdout, "deleted", d)
 	}
+	if err != nil && len(deleted) > 0 {
+		return fmt.Errorf("cluster %s: %w (after removing %d objects)", cf.name(), err, len(deleted))
+	}
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", cf.name(), err)
+	}
 	fmt.Fprintf(stdout, "cleanup: %d objects removed\n", len(deleted))
-	if err != nil || *skipNodes {
-		return err
+	if *skipNodes {
+		return nil
 	}
 	// Objects first: the pods that send through a node change stop before
 	// the change is undone.

@@ -31,6 +31,21 @@ func register(name, summary string, run func(ctx context.Context, args []string,
 	commands[name] = command{summary, run}
 }
 
+// Exit codes, the same for every command:
+//
+//	0    ok
+//	1    the gate failed (run --gate: an experiment is vulnerable or errored;
+//	     diff --fail-on worse: something got worse beyond noise)
+//	2    usage: bad flags, arguments, files or kubeconfig
+//	3    the cluster or the tool failed (unreachable API server, an error
+//	     while running)
+//	130  interrupted (Ctrl-C), after cleaning up
+const (
+	exitGate  = 1
+	exitUsage = 2
+	exitError = 3
+)
+
 // usageError is bad input: printed as one line, exit code 2.
 type usageError struct{ msg string }
 
@@ -50,14 +65,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {
-			return 2
+			return exitUsage
 		}
 		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "netchaos: unknown command %q (run 'netchaos help')\n", args[0])
-		return 2
+		return exitUsage
 	}
 	err := cmd.run(ctx, args[1:], stdout, stderr)
 	var ue usageError
@@ -69,10 +84,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return int(ec)
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "netchaos %s: %s\n", args[0], ue.msg)
-		return 2
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "netchaos %s: %v\n", args[0], err)
-		return 1
+		return exitError
 	}
 }
 

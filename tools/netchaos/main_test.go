@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -120,7 +121,7 @@ func TestClusterAndReportFlags(t *testing.T) {
 		{[]string{"report", "--in", "r.json", "--from-configmap", "ns/name"}, "exactly one of --in and --from-configmap"},
 		{[]string{"report", "--from-configmap", "name-only"}, "want NAMESPACE/NAME"},
 		{[]string{"report", "--from-configmap", "ns/name", "--in-cluster", "--context", "c"}, "--in-cluster excludes"},
-		{[]string{"report", "--in", "r.json", "--format", "pdf"}, "want md, html, junit or json"},
+		{[]string{"report", "--in", "r.json", "--format", "pdf"}, "want md, summary, html, junit or json"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
@@ -146,5 +147,28 @@ func TestReportJSONFeedsDiff(t *testing.T) {
 	}
 	if !strings.Contains(o.String(), "#") {
 		t.Errorf("diff printed no markdown: %q", o.String())
+	}
+}
+
+// An unreachable API server is a cluster error (exit 3), not a failed gate
+// (1) nor bad input (2); cleanup says nothing was removed only when it ran.
+func TestUnreachableClusterExits3(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: nowhere, context: {cluster: c, user: u}}]
+`), 0o600)
+	for _, args := range [][]string{
+		{"run", "--kubeconfig", kc, "--context", "nowhere", "--experiments", "t1"},
+		{"cleanup", "--kubeconfig", kc, "--context", "nowhere"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		msg := strings.TrimSpace(errb.String())
+		if code != 3 || strings.Contains(msg, "\n") || !strings.Contains(msg, "nowhere") || strings.Contains(out.String(), "0 objects removed") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 3 and one line naming the cluster", args[0], code, out.String(), msg)
+		}
 	}
 }

@@ -21,14 +21,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	in := fs.String("in", "", "report.json to render")
 	from := fs.String("from-configmap", "", "instead of --in: the report a scheduled run kept in the cluster, NAMESPACE/NAME (needs the cluster flags)")
 	cf := addClusterFlags(fs)
-	format := fs.String("format", "md", "md, html, junit or json (json: a report.json that diff reads)")
+	format := fs.String("format", "md", "md, summary (short markdown for a pull-request comment), html, junit or json (json: a report.json that diff reads)")
+	link := fs.String("link", "", "with --format summary: the address of the full report, linked at the end")
 	out := fs.String("out", "-", "output file (- for stdout)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "html": reports.HTML, "junit": reports.JUnit, "json": reports.JSON}[*format]
+	summary := func(w io.Writer, r *reports.Report) error { return reports.MarkdownSummary(w, r, *link) }
+	render := map[string]func(io.Writer, *reports.Report) error{"md": reports.Markdown, "summary": summary, "html": reports.HTML, "junit": reports.JUnit, "json": reports.JSON}[*format]
 	if render == nil {
-		return usagef("--format %q: want md, html, junit or json", *format)
+		return usagef("--format %q: want md, summary, html, junit or json", *format)
 	}
 	if (*in == "") == (*from == "") {
 		return usagef("give exactly one of --in and --from-configmap")
@@ -60,11 +62,24 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	before := fs.String("before", "", "the earlier report.json (e.g. the current version)")
 	after := fs.String("after", "", "the later report.json (e.g. the version to upgrade to)")
 	out := fs.String("out", "-", "output file (- for stdout)")
+	format := fs.String("format", "md", "md, json or html")
+	failOn := fs.String("fail-on", "", "worse: exit 1 when any verdict, cell or time lost got worse beyond noise (the pre-upgrade gate)")
+	threshold := fs.Duration("threshold", 0, "noise threshold for time lost (default: the spread of the control flows' time lost within the two runs, at least two probe intervals)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *before == "" || *after == "" {
 		return usagef("need --before and --after reports")
+	}
+	render := map[string]func(io.Writer, reports.Delta) error{"md": reports.DiffMarkdown, "json": reports.DiffJSON, "html": reports.DiffHTML}[*format]
+	if render == nil {
+		return usagef("--format %q: want md, json or html", *format)
+	}
+	if *failOn != "" && *failOn != "worse" {
+		return usagef("--fail-on %q: the only gate is worse", *failOn)
+	}
+	if *threshold < 0 {
+		return usagef("--threshold must not be negative")
 	}
 	a, err := reports.Load(*before)
 	if err != nil {
@@ -74,7 +89,18 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	return writeTo(*out, stdout, func(w io.Writer) error { return reports.DiffMarkdown(w, reports.Diff(a, b)) })
+	d := reports.Diff(a, b, reports.DiffOptions{Threshold: *threshold})
+	if err := writeTo(*out, stdout, func(w io.Writer) error { return render(w, d) }); err != nil {
+		return err
+	}
+	if len(d.Shared) == 0 {
+		return usagef("%s and %s share no experiment: nothing was compared", *before, *after)
+	}
+	fmt.Fprintln(stderr, "diff:", d.Headline())
+	if *failOn == "worse" && d.Worse() {
+		return exitCode(exitGate)
+	}
+	return nil
 }
 
 func writeTo(path string, stdout io.Writer, f func(io.Writer) error) error {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/netchaos/netchaos/experiments"
 )
 
@@ -27,6 +29,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dry := fs.Bool("dry-run", false, "print the plan (objects, faults, nodes touched) and change nothing")
 	budgetFile := fs.String("budgets", "", "outage budgets file (YAML: experiment name -> duration)")
 	gate := fs.Bool("gate", false, "exit 1 when an experiment is vulnerable (a flow never recovered, or lost more than its budget) or errors")
+	nodes := fs.Int("nodes", experiments.DefaultSample, "how many worker nodes the run uses, spread over zones (0: all)")
+	nodeSel := fs.String("node-selector", "", "use only worker nodes with these labels (e.g. pool=general)")
 	reportNS := fs.String("report-namespace", "", "also keep the report in the cluster, in ConfigMap "+experiments.ReportPrefix+"<run ID> of this namespace")
 	keep := fs.Int("keep-reports", 0, "with --report-namespace: delete the oldest report ConfigMaps beyond this many (0: keep all)")
 	if err := parse(fs, args); err != nil {
@@ -46,6 +50,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *ttl < 5*time.Minute || *observe <= 0 {
 		return usagef("--ttl must be at least 5m and --observe positive")
 	}
+	nodeLabels, err := labels.Parse(*nodeSel)
+	if err != nil || *nodes < 0 {
+		return usagef("--node-selector %q or --nodes %d: want a label selector and a count of at least 0", *nodeSel, *nodes)
+	}
 	e, err := cf.env(experiments.Options{Image: *image, TTL: *ttl, Log: func(format string, a ...any) {
 		fmt.Fprintf(stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
 	}})
@@ -54,6 +62,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if e.Cluster, err = e.Detect(ctx); err != nil {
 		return fmt.Errorf("cluster %s unreachable: %w", cf.name(), err)
+	}
+	if e.Cluster, err = e.Cluster.Sample(*nodes, nodeLabels); err != nil {
+		return usagef("%v", err)
 	}
 	c := e.Cluster
 	fmt.Fprintf(stderr, "cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s\n", cf.name(), c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.Provider)
@@ -110,7 +121,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if code := rep.ExitCode(); *gate && code != 0 {
 		fmt.Fprintln(stderr, "gate: at least one experiment is vulnerable (a flow never recovered or lost more than its budget) or errored")
-		return exitCode(code)
+		return exitCode(exitGate)
 	}
 	return nil
 }

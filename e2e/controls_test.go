@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/netchaos/netchaos/experiments/controls"
+)
+
+// The suite is only as good as the failures it is shown to catch: every
+// positive control (a lab profile where the documented outage happens) must
+// come out vulnerable with the mechanism's evidence, and its fixed twin
+// resilient. The table is experiments/controls.Table; `make controls`
+// repeats it to measure how stable the verdicts are.
+var _ = Describe("Positive controls and fixed twins", Serial, Label("controls", "experiment"), func() {
+	var lab controls.Switcher
+	BeforeEach(func() {
+		script := os.Getenv("NETCHAOS_LAB")
+		kctx := os.Getenv("NETCHAOS_CONTEXT")
+		if script == "" || !strings.HasPrefix(kctx, "kind-") {
+			Skip("controls need the kind lab: NETCHAOS_LAB (tools/cluster/lab.sh) and a kind-<cluster> NETCHAOS_CONTEXT (make e2e sets both)")
+		}
+		lab = controls.Script(script, strings.TrimPrefix(kctx, "kind-"), os.Getenv("KUBECONFIG"), GinkgoWriter)
+	})
+	entries := []TableEntry{}
+	for _, c := range controls.Table {
+		entries = append(entries, Entry(c.Name, c))
+	}
+	DescribeTable("the suite's verdict in each lab profile",
+		func(ctx context.Context, c controls.Control) {
+			DeferCleanup(func(ctx context.Context) { Expect(lab(ctx, "default")).To(Succeed()) })
+			res, x, err := c.Run(ctx, env, lab)
+			record(res)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry(c.Name, controls.Summary(c, x))
+			Expect(c.Check(x)).To(BeEmpty(), "%s: %s", x.Verdict, x.Reason)
+		},
+		entries,
+	)
+})

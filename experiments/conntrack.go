@@ -1,0 +1,80 @@
+package experiments
+
+import (
+	"net"
+	"strconv"
+	"strings"
+)
+
+// CTEntry is one conntrack entry as `conntrack -L` prints it: the original
+// tuple (as the first packet had it) and the reply tuple (as the answer is
+// expected back). An entry whose reply source is not its original
+// destination was DNATed: the kernel rewrites every later packet of the
+// flow the same way, whatever the NAT rules say now.
+type CTEntry struct {
+	Line      string
+	Proto     string
+	Orig      Tuple
+	Reply     Tuple
+	Unreplied bool
+}
+
+// Tuple is one direction of a conntrack entry.
+type Tuple struct {
+	Src, Dst     string
+	Sport, Dport int
+}
+
+// DNATed reports whether the entry rewrites the destination.
+func (c CTEntry) DNATed() bool { return c.Reply.Src != c.Orig.Dst || c.Reply.Sport != c.Orig.Dport }
+
+// ReplyFrom is the address the flow's packets are delivered to (the reply
+// source), as host:port.
+func (c CTEntry) ReplyFrom() string {
+	return net.JoinHostPort(c.Reply.Src, strconv.Itoa(c.Reply.Sport))
+}
+
+// ParseConntrack reads the entries of `conntrack -L` output; lines that are
+// not entries (the tool's summary, errors) are skipped.
+func ParseConntrack(text string) []CTEntry {
+	var out []CTEntry
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		e := CTEntry{Line: strings.TrimSpace(line), Proto: f[0]}
+		n := 0 // how many src= seen: 1 original, 2 reply
+		for _, kv := range f {
+			if kv == "[UNREPLIED]" {
+				e.Unreplied = true
+				continue
+			}
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				continue
+			}
+			if k == "src" {
+				n++
+			}
+			t := &e.Orig
+			if n == 2 {
+				t = &e.Reply
+			}
+			switch k {
+			case "src":
+				t.Src = v
+			case "dst":
+				t.Dst = v
+			case "sport":
+				t.Sport, _ = strconv.Atoi(v)
+			case "dport":
+				t.Dport, _ = strconv.Atoi(v)
+			}
+		}
+		if n == 2 {
+			out = append(out, e)
+		}
+	}
+	return out
+}

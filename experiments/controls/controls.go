@@ -1,0 +1,202 @@
+// Package controls proves the suite catches the failures it exists for. For
+// each documented trigger it names a positive control — a lab profile of
+// the kind lab in which the outage really happens, where the suite must say
+// vulnerable and show the mechanism's evidence — and its fixed twin (the
+// release that has the fix, or the known mitigation), where it must say
+// resilient. The e2e spec labelled "controls" and `make controls` (which
+// repeats them) run this one table.
+//
+// A lab profile is applied by a Switcher (tools/cluster/lab.sh on kind);
+// the profile a run used is read back from the cluster into the report, so
+// Check also verifies the run really was in it.
+package controls
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/hostnetworkflip"
+	"github.com/netchaos/netchaos/experiments/udplbrecreate"
+	"github.com/netchaos/netchaos/reports"
+)
+
+// Switcher puts the cluster into a lab profile.
+type Switcher func(ctx context.Context, profile string) error
+
+// Control is one run the suite must judge a known way.
+type Control struct {
+	// Trigger groups a positive control with its fixed twin ("t1").
+	Trigger string
+	Name    string
+	// Profile is the lab profile to run in ("default": the lab as built).
+	Profile string
+	New     func() experiments.Experiment
+	Windows experiments.Windows
+	// Want is the verdict the experiment must come to.
+	Want reports.Verdict
+	// Signs are evidence the run must have captured: the mechanism at work
+	// (or, for a fixed twin, the state that proves the trigger took hold).
+	Signs []Sign
+	// Clean lists when (an Evidence.When) no evidence may show a mechanism:
+	// the fixed twin cleared the state.
+	Clean []string
+	// Mitigation names a marker after which every flow must be resilient:
+	// the known fix, measured.
+	Mitigation string
+}
+
+// Sign is evidence taken at When whose Shows contains Shows.
+type Sign struct{ When, Shows string }
+
+// Table is every control, positive controls beside their fixed twins.
+var Table = []Control{
+	{
+		Trigger: "t1", Name: "T1 hostPort → hostNetwork, vpc-like (positive control)", Profile: "vpc-like",
+		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostNetwork) },
+		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
+		Mitigation: "conntrack -D",
+	},
+	{
+		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap v0.8.7 (positive control)", Profile: "portmap-v0.8.7",
+		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
+		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
+		Mitigation: "conntrack -D",
+	},
+	{
+		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap 1.1.1 with #553 (fixed twin)", Profile: "default",
+		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
+		Windows: experiments.DefaultWindows, Want: reports.Resilient,
+		Clean: []string{"after trigger"},
+	},
+	{
+		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
+		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Signs:      []Sign{{"service absent", "un-NATed conntrack entry"}, {"after trigger", "un-NATed conntrack entry"}},
+		Mitigation: "conntrack -D",
+	},
+	{
+		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy as released (fixed twin)", Profile: "default",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
+		Windows: experiments.DefaultWindows, Want: reports.Resilient,
+		Signs: []Sign{{"service absent", "un-NATed conntrack entry"}},
+		Clean: []string{"after trigger"},
+	},
+}
+
+// Run switches the lab to c's profile, runs c's experiment and judges it.
+// The lab is left in the profile: the caller switches back.
+func (c Control) Run(ctx context.Context, env *experiments.Env, lab Switcher) (experiments.Result, reports.Experiment, error) {
+	if err := lab(ctx, c.Profile); err != nil {
+		return experiments.Result{}, reports.Experiment{}, fmt.Errorf("lab profile %s: %w", c.Profile, err)
+	}
+	var err error
+	if env.Cluster, err = env.Detect(ctx); err != nil {
+		return experiments.Result{}, reports.Experiment{}, err
+	}
+	res := env.Execute(ctx, c.New(), c.Windows)
+	if res.Err != nil {
+		return res, reports.Experiment{}, res.Err
+	}
+	return res, env.Report([]experiments.Result{res}, time.Now()).Experiments[0], nil
+}
+
+// Check lists how the judged experiment departs from the control: an empty
+// list means the suite caught (or cleared) the failure as it must.
+func (c Control) Check(x reports.Experiment) []string {
+	var bad []string
+	if x.Verdict != c.Want {
+		bad = append(bad, fmt.Sprintf("verdict %s, want %s (%s)", x.Verdict, c.Want, x.Reason))
+	}
+	if c.Profile != "default" && !strings.HasPrefix(x.Lab, c.Profile+":") {
+		bad = append(bad, fmt.Sprintf("the run's lab profile is %q, want %s", x.Lab, c.Profile))
+	}
+	for _, s := range c.Signs {
+		if !shows(x.Evidence, s.When, s.Shows) {
+			bad = append(bad, fmt.Sprintf("no evidence taken %s shows %q", s.When, s.Shows))
+		}
+	}
+	for _, when := range c.Clean {
+		for _, ev := range x.Evidence {
+			if ev.When == when && ev.Shows != "" {
+				bad = append(bad, fmt.Sprintf("%s (%s) shows %q", ev.Name, when, ev.Shows))
+			}
+		}
+	}
+	if c.Mitigation != "" {
+		for _, f := range x.Flows {
+			w, ok := window(f, c.Mitigation)
+			if !ok {
+				bad = append(bad, fmt.Sprintf("%s has no window after %q", f.Name, c.Mitigation))
+			} else if w.Verdict != reports.Resilient {
+				bad = append(bad, fmt.Sprintf("%s after %q: %s", f.Name, c.Mitigation, w.Verdict))
+			}
+		}
+	}
+	return bad
+}
+
+func shows(ev []reports.Evidence, when, what string) bool {
+	for _, e := range ev {
+		if e.When == when && strings.Contains(e.Shows, what) {
+			return true
+		}
+	}
+	return false
+}
+
+func window(f reports.Flow, marker string) (reports.Window, bool) {
+	for _, w := range f.Windows {
+		if w.Marker == marker {
+			return w, true
+		}
+	}
+	return reports.Window{}, false
+}
+
+// Summary is the run's numbers for the repeatability table: the verdict,
+// and for the flows the failure bites (not the controls) the time each lost
+// after the trigger ("never" when it did not recover) and, with a
+// mitigation, how long after it each was back.
+func Summary(c Control, x reports.Experiment) string {
+	var lost, fixed []string
+	for _, f := range x.Flows {
+		if f.Control || len(f.Windows) == 0 {
+			continue
+		}
+		w := f.Windows[0]
+		if !w.Recovered {
+			lost = append(lost, "never")
+		} else {
+			lost = append(lost, reports.Dur(w.Lost))
+		}
+		if m, ok := window(f, c.Mitigation); ok && c.Mitigation != "" {
+			fixed = append(fixed, reports.Dur(m.StableAfter))
+		}
+	}
+	s := fmt.Sprintf("%s; lost after the trigger: %s", x.Verdict, strings.Join(lost, ", "))
+	if len(fixed) > 0 {
+		s += fmt.Sprintf("; back after %q: %s", c.Mitigation, strings.Join(fixed, ", "))
+	}
+	return s
+}
+
+// Script is a Switcher that runs a lab script (tools/cluster/lab.sh) as
+// `script <cluster> <kubeconfig> <profile>`, its output to log.
+func Script(script, cluster, kubeconfig string, log io.Writer) Switcher {
+	return func(ctx context.Context, profile string) error {
+		cmd := exec.CommandContext(ctx, script, cluster, kubeconfig, profile)
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s: %w", script, profile, err)
+		}
+		return nil
+	}
+}

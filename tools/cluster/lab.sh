@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Puts a running kind cluster of this lab into a lab profile: a configuration
+# in which one of the documented outages really happens (a positive control)
+# or its fixed twin. The CNI half changes only pods created afterwards; the
+# kube-proxy half rolls the kube-proxy DaemonSet. The profile is recorded in
+# ConfigMap kube-system/netchaos-lab, which netchaos reads into every report
+# ("lab profile: ..."), so a control run is never mistaken for a release.
+#   usage: lab.sh <cluster-name> <kubeconfig> <profile>
+# profiles:
+#   default                   ptp /24 pods, Debian portmap 1.1.1 (snat on), kube-proxy as released
+#   vpc-like                  portmap "snat": false, as the AWS VPC CNI's /32 pods (T1 control)
+#   portmap-v0.8.7            vpc-like with portmap v0.8.7, before containernetworking/plugins#553
+#                             (T1 reverse-direction control)
+#   kube-proxy-no-ct-cleanup  default CNI; kube-proxy built from the same release with its UDP
+#                             conntrack cleanup disabled (patches/kube-proxy-no-conntrack-cleanup.patch;
+#                             T2 "never recovers" control, not a release)
+source "$(dirname "$0")/lib.sh"
+NAME=$1 KCFG=$2 PROFILE=$3
+KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
+CONFIG=${KIND_CONFIG:-$ROOT/kind-config.yaml}
+POD_SUBNET=$(awk '/podSubnet:/{print $2; exit}' "$CONFIG")
+SVC_SUBNET=$(awk '/serviceSubnet:/{print $2; exit}' "$CONFIG")
+V=$($KUBECTL get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cluster $NAME unreachable"
+
+case $PROFILE in
+  default) cni=default proxy=release
+    desc= ;;
+  vpc-like) cni=vpc-like proxy=release
+    desc="vpc-like: portmap does not masquerade pod traffic to a hostPort (as the AWS VPC CNI's /32 pod addresses); positive control for T1" ;;
+  portmap-v0.8.7) cni=portmap-v0.8.7 proxy=release
+    desc="portmap-v0.8.7: portmap v0.8.7, before containernetworking/plugins#553 (no UDP conntrack cleanup on ADD), without masquerade; positive control for T1 in the hostNetwork → hostPort direction" ;;
+  kube-proxy-no-ct-cleanup) cni=default proxy=no-ct-cleanup
+    desc="kube-proxy-no-ct-cleanup: kube-proxy $V built with its UDP conntrack cleanup disabled (a control build, not a release); positive control for T2" ;;
+  *) die "unknown lab profile $PROFILE (default, vpc-like, portmap-v0.8.7, kube-proxy-no-ct-cleanup)" ;;
+esac
+
+build_portmap_v087() { # the plugin from its own go.mod (its vendor/ is not in the module zip)
+  [ -x "$BIN/portmap-v0.8.7" ] && return
+  local src d=$OUT/gobuild/portmap-v0.8.7
+  src=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json github.com/containernetworking/plugins@v0.8.7 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || die "github.com/containernetworking/plugins@v0.8.7 is not served by the Go module proxy"
+  log lab "go build portmap v0.8.7"
+  rm -rf "$d"; cp -r "$src" "$d"; chmod -R u+w "$d"
+  (cd "$d" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/portmap-v0.8.7" ./plugins/meta/portmap) \
+    >"$d.log" 2>&1 || { tail -20 "$d.log" >&2; die "building portmap v0.8.7 failed (log: $d.log)"; }
+}
+
+# control_proxy_image: kube-proxy $V from a writable copy of the module with the
+# patch applied, built through the release's wrapper module, on the release's base.
+control_proxy_image() {
+  local img=netchaos/kube-proxy:$V-no-ct-cleanup patch=$HERE/patches/kube-proxy-no-conntrack-cleanup.patch
+  local key; key=$(cat "$patch" | md5sum | cut -c1-12)
+  [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.patch"}}' "$img" 2>/dev/null)" = "$key" ] && { echo "$img"; return; }
+  local D=$OUT/k8s/$V src mod base
+  [ -f "$D/mod/go.mod" ] || "$HERE/build-k8s.sh" "$V" >&2
+  src=$(cd "$D/mod" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+  log lab "kube-proxy $V with its conntrack cleanup disabled (control build)" >&2
+  rm -rf "$D/src-control" "$D/mod-control"; cp -r "$src" "$D/src-control"; chmod -R u+w "$D/src-control"
+  (cd "$D/src-control" && patch -p1 --quiet <"$patch") || die "the control patch does not apply to $V"
+  mkdir -p "$D/mod-control"
+  { cat "$D/mod/go.mod"; echo "replace k8s.io/kubernetes => ../src-control"; } >"$D/mod-control/go.mod"
+  cp "$D/mod/go.sum" "$D/mod-control/" 2>/dev/null || true
+  local ldf="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf="$ldf -X $p.gitVersion=$V-netchaos-control -X $p.gitMajor=1 -X $p.gitMinor=${V#v1.}"
+  done
+  (cd "$D/mod-control" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
+    -ldflags "$ldf" -o "$D/control/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy) >"$D/control-build.log" 2>&1 ||
+    { tail -20 "$D/control-build.log" >&2; die "building the control kube-proxy failed (log: $D/control-build.log)"; }
+  have_image "registry.k8s.io/kube-proxy:$V" || die "no registry.k8s.io/kube-proxy:$V image (make images builds it)"
+  local d; d=$(mktemp -d "$OUT/img.XXXX")
+  install -D -m0755 "$D/control/kube-proxy" "$d/usr/local/bin/kube-proxy"
+  # the release image with only its binary replaced
+  printf 'FROM registry.k8s.io/kube-proxy:%s\nLABEL netchaos.patch=%s\nCOPY usr /usr\n' "$V" "$key" >"$d/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$img" "$d" >/dev/null || die "control kube-proxy image build failed"
+  rm -rf "$d" "$D/src-control"
+  log lab "built $img" >&2
+  echo "$img"
+}
+
+set_proxy_image() { # set_proxy_image IMAGE: roll kube-proxy to IMAGE (no-op when it runs it)
+  local cur; cur=$($KUBECTL -n kube-system get ds kube-proxy -o jsonpath='{.spec.template.spec.containers[0].image}')
+  [ "$cur" = "$1" ] && return
+  log lab "kube-proxy: $cur -> $1"
+  $KUBECTL -n kube-system set image ds/kube-proxy "kube-proxy=$1" >/dev/null
+  $KUBECTL -n kube-system rollout status ds/kube-proxy --timeout=180s >/dev/null || die "kube-proxy did not roll out $1"
+}
+
+[ "$cni" = portmap-v0.8.7 ] && build_portmap_v087
+"$HERE/cni.sh" "$NAME" "$KCFG" "$POD_SUBNET" "$SVC_SUBNET" "$cni"
+if [ "$proxy" = release ]; then
+  set_proxy_image "registry.k8s.io/kube-proxy:$V"
+else
+  img=$(control_proxy_image)
+  "$BIN/kind" load docker-image --name "$NAME" "$img" >/dev/null 2>&1 || die "kind load docker-image $img failed"
+  set_proxy_image "$img"
+fi
+if [ -z "$desc" ]; then
+  $KUBECTL -n kube-system delete configmap netchaos-lab --ignore-not-found >/dev/null
+else
+  $KUBECTL -n kube-system create configmap netchaos-lab --from-literal=profile="$PROFILE" --from-literal=description="$desc" \
+    --dry-run=client -o yaml | $KUBECTL apply -f - >/dev/null
+fi
+log lab "cluster $NAME in lab profile $PROFILE"
