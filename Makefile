@@ -8,7 +8,7 @@ OUT ?= $(CURDIR)/_out
 BIN := $(OUT)/bin
 REPORT_DIR ?= $(CURDIR)/_out/report
 
-.PHONY: all build test unit precision hostdeps e2e run bench clean controls
+.PHONY: all build test unit precision hostdeps e2e run bench clean controls ipvs-model
 all: build
 
 build:
@@ -36,7 +36,11 @@ bench:
 -include tools/cluster/cluster.mk
 include reports/screenshot.mk
 
-test: unit precision e2e
+## ipvs-model: re-run kube-proxy's IPVS proxier (k8s.io/kubernetes, against its fakes) and check T4's recorded IPVS rows
+ipvs-model:
+	$(GO) run ./tools/ipvsmodel -check -work $(OUT)/ipvsmodel
+
+test: unit precision ipvs-model e2e
 
 ## e2e: Ginkgo specs on a real kind cluster (created, then torn down)
 GINKGO := $(GO) tool ginkgo

@@ -139,23 +139,86 @@ func providerOf(id string) string {
 	return "unknown"
 }
 
-// kubeProxyMode reads the mode from kube-proxy's kubeadm-style ConfigMap;
-// empty mode means iptables on Linux. "none" when there is no kube-proxy.
+// kubeProxyConfigMaps are where clusters keep kube-proxy's
+// KubeProxyConfiguration in kube-system: kubeadm and kind (kube-proxy,
+// config.conf), EKS (kube-proxy-config, config), ACK (kube-proxy-worker,
+// config.conf).
+var kubeProxyConfigMaps = []string{"kube-proxy", "kube-proxy-config", "kube-proxy-worker"}
+
+// kubeProxyMode reads kube-proxy's mode from its configuration (see
+// ProxyModeOf): the ConfigMaps above, and the command lines of the
+// kube-proxy DaemonSets (or static pods, labelled component=kube-proxy or
+// k8s-app=kube-proxy) in kube-system. "none" when there is no kube-proxy.
 func (e *Env) kubeProxyMode(ctx context.Context) string {
-	cm, err := e.Kube.CoreV1().ConfigMaps("kube-system").Get(ctx, "kube-proxy", metav1.GetOptions{})
-	if err != nil {
-		if _, err := e.Kube.AppsV1().DaemonSets("kube-system").Get(ctx, "kube-proxy", metav1.GetOptions{}); err != nil {
-			return "none"
+	var cms []corev1.ConfigMap
+	for _, name := range kubeProxyConfigMaps {
+		if cm, err := e.Kube.CoreV1().ConfigMaps("kube-system").Get(ctx, name, metav1.GetOptions{}); err == nil {
+			cms = append(cms, *cm)
 		}
-		return "iptables"
 	}
-	var conf struct {
-		Mode string `yaml:"mode"`
-	}
-	for _, v := range cm.Data {
-		if yaml.Unmarshal([]byte(v), &conf) == nil && conf.Mode != "" {
-			return conf.Mode
+	var specs []corev1.PodSpec
+	if ds, err := e.Kube.AppsV1().DaemonSets("kube-system").List(ctx, metav1.ListOptions{}); err == nil {
+		for _, d := range ds.Items {
+			if strings.HasPrefix(d.Name, "kube-proxy") {
+				specs = append(specs, d.Spec.Template.Spec)
+			}
 		}
+	}
+	if len(specs) == 0 {
+		for _, sel := range []string{"component=kube-proxy", "k8s-app=kube-proxy"} {
+			if pods, err := e.Kube.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1}); err == nil {
+				for _, p := range pods.Items {
+					specs = append(specs, p.Spec)
+				}
+			}
+		}
+	}
+	return ProxyModeOf(cms, specs)
+}
+
+var proxyModeRe = regexp.MustCompile(`^--proxy-mode(?:=(.*))?$`)
+
+// ProxyModeOf is kube-proxy's mode from its configuration: the mode of a
+// KubeProxyConfiguration in one of the ConfigMaps, else a --proxy-mode flag
+// of a kube-proxy container, else iptables (kube-proxy's Linux default when
+// the mode is empty); "none" when there is neither a ConfigMap nor a
+// kube-proxy pod spec.
+func ProxyModeOf(cms []corev1.ConfigMap, specs []corev1.PodSpec) string {
+	for _, cm := range cms {
+		for _, v := range cm.Data {
+			var conf struct {
+				Kind string `yaml:"kind"`
+				Mode string `yaml:"mode"`
+			}
+			if yaml.Unmarshal([]byte(v), &conf) == nil && conf.Kind == "KubeProxyConfiguration" && conf.Mode != "" {
+				return strings.ToLower(conf.Mode)
+			}
+		}
+	}
+	for _, s := range specs {
+		for _, c := range s.Containers {
+			words := append(append([]string{}, c.Command...), c.Args...)
+			// A shell wrapper (sh -c "kube-proxy ... --proxy-mode=ipvs") is one word.
+			var flat []string
+			for _, w := range words {
+				flat = append(flat, strings.Fields(w)...)
+			}
+			for i, w := range flat {
+				m := proxyModeRe.FindStringSubmatch(w)
+				switch {
+				case m == nil:
+				case strings.Contains(w, "="):
+					if m[1] != "" {
+						return strings.ToLower(strings.Trim(m[1], `"'`))
+					}
+				case i+1 < len(flat):
+					return strings.ToLower(strings.Trim(flat[i+1], `"'`))
+				}
+			}
+		}
+	}
+	if len(cms) == 0 && len(specs) == 0 {
+		return "none"
 	}
 	return "iptables"
 }

@@ -1,11 +1,14 @@
 package trafficpolicy
 
-import "github.com/netchaos/netchaos/experiments"
+import (
+	"sync"
+
+	"github.com/netchaos/netchaos/experiments"
+)
 
 // Expected results per cell for kube-proxy in iptables or nftables mode, as
 // documented upstream; keys are Cell.Key(). Cells not listed are recorded
-// without an expectation. IPVS rows (every LB IP bound to kube-ipvs0, closed
-// ports refused) need a cluster that runs IPVS.
+// without an expectation. The IPVS rows are modelled (ipvsmodel.go).
 var iptablesCells = map[string]want{
 	// ClusterIP ignores externalTrafficPolicy; pods are not masqueraded.
 	"pod on node with endpoint → ClusterIP, policy Cluster":    {Reachable + " (preserved)", "ClusterIP is unaffected by externalTrafficPolicy"},
@@ -31,6 +34,32 @@ var iptablesCells = map[string]want{
 	"pod on node without endpoint → LB IP closed port, policy Cluster": {Timeout, "iptables/nftables do not own the LB IP (IPVS: connection refused, the ACK article)"},
 }
 
+// inCluster are the in-cluster client placements.
+var inCluster = []string{"pod on node with endpoint", "pod on node without endpoint", "hostNetwork on node with endpoint", "hostNetwork on node without endpoint"}
+
+func init() {
+	// UDP goes through the same kube-proxy rules as TCP: every TCP row holds
+	// for UDP (all 80 UDP cells measured equal to their TCP twins on kind
+	// v1.34.2, iptables and nftables).
+	var tcp []string
+	for k := range iptablesCells {
+		tcp = append(tcp, k)
+	}
+	for _, k := range tcp {
+		iptablesCells[k+", UDP"] = iptablesCells[k]
+	}
+	for _, cl := range inCluster {
+		for _, p := range Policies {
+			for _, proto := range Protocols {
+				key := func(t string) string { return Cell{Client: cl, Target: t, Policy: p, Protocol: proto}.Key() }
+				iptablesCells[key(TargetListener)] = want{Timeout, "iptables/nftables do not own the LB IP: the packet leaves the node, its own listener is never reached (on kind nothing answers at the MetalLB address)"}
+				iptablesCells[key(TargetProxyLB)] = want{Reachable + " (snat)", "KEP-1860: kube-proxy captures no ipMode Proxy address; the load balancer relays to a NodePort, so the backend sees the load balancer's address"}
+				iptablesCells[key(TargetProxyClosed)] = want{Reachable + " (preserved) from the " + responderLB, "KEP-1860: in-cluster clients reach the load balancer itself, and its other listeners"}
+			}
+		}
+	}
+}
+
 // want is an expected cell: "reachable" alone says nothing about the
 // source IP; "reachable (snat)" or "reachable (preserved)" also checks it.
 type want struct{ outcome, source string }
@@ -42,27 +71,6 @@ func (w want) matches(c Cell) bool {
 	return w.outcome == c.Outcome()
 }
 
-// IPVS binds every ClusterIP, external IP and LB IP to the kube-ipvs0 dummy
-// device, so in-cluster traffic to an LB IP never leaves the node, and a
-// port of it with no virtual service is refused locally (the ACK article's
-// 192.168.1.200:443). Not measurable here (no IPVS in this kernel): these
-// rows are upstream's and the article's word, for clusters that run IPVS.
-var ipvsCells = map[string]want{
-	"pod on node with endpoint → LB IP closed port, policy Cluster":    {Refused, "IPVS: the LB IP is local on kube-ipvs0, no virtual service on the port (ACK article)"},
-	"pod on node without endpoint → LB IP closed port, policy Cluster": {Refused, "IPVS: the LB IP is local on kube-ipvs0, no virtual service on the port (ACK article)"},
-	"pod on node without endpoint → LB IP, policy Local":               {Reachable, "kubernetes#97081 (v1.21): in-cluster traffic to a Local LB IP goes to all endpoints"},
-}
-
-// Rows whose outcome upstream leaves open; recorded without an expectation.
-var (
-	// uablrek in kubernetes#93456 (2025): hostNetwork clients on a node
-	// without endpoints are still broken in IPVS mode, failure mode unstated.
-	ipvsOpen = []string{"hostNetwork on node without endpoint → LB IP, policy Local"}
-	// Before #97081 an empty local backend list refused or dropped the
-	// in-cluster client: either may be seen.
-	ipvsBefore97081Open = []string{"pod on node without endpoint → LB IP, policy Local", "hostNetwork on node without endpoint → LB IP, policy Local"}
-)
-
 // Before kubernetes#77523 (v1.15) the iptables KUBE-XLB chain of a node
 // without local endpoints marked in-cluster traffic to a Local LB IP for drop.
 var iptablesBefore77523 = map[string]want{
@@ -71,17 +79,43 @@ var iptablesBefore77523 = map[string]want{
 }
 
 // expected is the table of expected matrices by environment: the first
-// matching rule wins. Only the iptables >= 1.15 and nftables rows are
-// verified on this project's kind clusters (v1.30, v1.34).
+// matching rule wins. The iptables >= 1.15 and nftables rows are verified on
+// this project's kind clusters (v1.30, v1.34); the IPVS rows are derived
+// from kube-proxy's own IPVS proxier (IPVSVariants, ipvsmodel.go), never
+// written by hand.
 var expected = []struct {
 	rule  experiments.Rule
-	cells map[string]want
+	cells func() map[string]want
 }{
-	{experiments.Rule{ProxyMode: "iptables", MinMinor: 15}, iptablesCells},
-	{experiments.Rule{ProxyMode: "iptables", MaxMinor: 14}, overlay(iptablesCells, iptablesBefore77523)},
-	{experiments.Rule{ProxyMode: "nftables"}, iptablesCells},
-	{experiments.Rule{ProxyMode: "ipvs", MinMinor: 21}, overlay(iptablesCells, ipvsCells, ipvsOpen...)},
-	{experiments.Rule{ProxyMode: "ipvs", MaxMinor: 20}, overlay(iptablesCells, ipvsCells, ipvsBefore97081Open...)},
+	{experiments.Rule{ProxyMode: "iptables", MinMinor: 15}, func() map[string]want { return iptablesCells }},
+	{experiments.Rule{ProxyMode: "iptables", MaxMinor: 14}, func() map[string]want { return overlay(iptablesCells, iptablesBefore77523) }},
+	{experiments.Rule{ProxyMode: "nftables"}, func() map[string]want { return iptablesCells }},
+}
+
+func init() {
+	for _, v := range IPVSVariants {
+		expected = append(expected, struct {
+			rule  experiments.Rule
+			cells func() map[string]want
+		}{v.Rule, ipvsTable(v.File)})
+	}
+}
+
+// ipvsTable derives a model's expected table once.
+func ipvsTable(file string) func() map[string]want {
+	var once sync.Once
+	var cells map[string]want
+	return func() map[string]want {
+		once.Do(func() {
+			var err error
+			if cells, err = ipvsExpected(file); err != nil {
+				// The recorded models are tested (TestIPVSModelsLoad); a
+				// broken one leaves the rows without expectation.
+				cells = nil
+			}
+		})
+		return cells
+	}
 }
 
 // overlay is base with the cells of over replaced or added and the open
@@ -104,7 +138,7 @@ func overlay(base, over map[string]want, open ...string) map[string]want {
 func Expected(env experiments.Environment) map[string]want {
 	for _, e := range expected {
 		if e.rule.Matches(env) {
-			return e.cells
+			return e.cells()
 		}
 	}
 	return nil

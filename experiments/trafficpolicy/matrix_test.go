@@ -35,6 +35,38 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func TestClassifyResponder(t *testing.T) {
+	from := func(pod string) probe.Sample {
+		return probe.Sample{Result: probe.OK, Local: "10.244.1.5:1", SeenSource: "10.244.1.5:1", Responder: probe.Identity{Pod: pod}}
+	}
+	for _, c := range []struct {
+		pods []string
+		want string
+	}{
+		{[]string{"web-7d9f-abcde", "web-7d9f-abcde"}, ""},
+		{[]string{nodeListenerPrefix + "-1"}, responderNode},
+		{[]string{testLBPrefix + "-local", testLBPrefix + "-local"}, responderLB},
+	} {
+		var s []probe.Sample
+		for _, p := range c.pods {
+			s = append(s, from(p))
+		}
+		if got := classify(s); got.Responder != c.want {
+			t.Errorf("%v: responder %q, want %q", c.pods, got.Responder, c.want)
+		}
+	}
+	c := Cell{Result: Reachable, SourceIP: "preserved", Responder: responderNode}
+	if got := c.Outcome(); got != "reachable (preserved) from the node-local listener" {
+		t.Errorf("outcome %q", got)
+	}
+	if k := (Cell{Client: "a", Target: "b", Policy: "Local", Protocol: "UDP"}).Key(); k != "a → b, policy Local, UDP" {
+		t.Errorf("UDP key %q", k)
+	}
+	if k := (Cell{Client: "a", Target: "b", Policy: "Local", Protocol: "TCP"}).Key(); k != "a → b, policy Local" {
+		t.Errorf("TCP key %q (must stay as in earlier reports)", k)
+	}
+}
+
 func TestWantMatches(t *testing.T) {
 	c := Cell{Result: Reachable, SourceIP: "snat"}
 	if !(want{outcome: Reachable}).matches(c) {
@@ -80,8 +112,8 @@ func TestExpectedByModeAndVersion(t *testing.T) {
 		{"iptables", 34, lb, Reachable},
 		{"iptables", 14, lb, Timeout},
 		{"nftables", 31, lb, Reachable},
-		{"ipvs", 21, lb, Reachable},
-		{"ipvs", 20, lb, ""},
+		{"ipvs", 24, lb, Reachable + " (preserved)"},
+		{"ipvs", 23, lb, Refused},
 		{"iptables", 30, closed, Timeout},
 		{"ipvs", 30, closed, Refused},
 		{"none", 30, lb, ""},
@@ -96,12 +128,14 @@ func TestExpectedByModeAndVersion(t *testing.T) {
 	for _, cl := range clients {
 		for _, tg := range Targets {
 			for _, p := range Policies {
-				valid[Cell{Client: cl, Target: tg, Policy: p}.Key()] = true
+				for _, proto := range Protocols {
+					valid[Cell{Client: cl, Target: tg, Policy: p, Protocol: proto}.Key()] = true
+				}
 			}
 		}
 	}
 	for _, e := range expected {
-		for k := range e.cells {
+		for k := range e.cells() {
 			if !valid[k] {
 				t.Errorf("expected table %+v names a cell the matrix never measures: %q", e.rule, k)
 			}
