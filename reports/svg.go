@@ -44,11 +44,11 @@ const (
 func timelineSVG(e Experiment, f Flow) template.HTML {
 	st, tl := f.Stats, f.Timeline
 	start, end := st.WindowStart, st.WindowEnd
-	if n := len(tl.Answered); n > 0 {
+	if len(tl.Buckets) > 0 {
 		if start.IsZero() || tl.Start.Before(start) {
 			start = tl.Start
 		}
-		if te := tl.Start.Add(time.Duration(n) * tl.Bucket); end.IsZero() || te.After(end) {
+		if te := tl.End(); end.IsZero() || te.After(end) {
 			end = te
 		}
 	}
@@ -135,9 +135,9 @@ func drawTimeline(e Experiment, f Flow, start, end time.Time, buckets bool) temp
 		}
 		return t
 	}
-	if n := len(tl.Answered); buckets && n > 0 && len(tl.Lost) == n && tl.Bucket > 0 {
+	if n := len(tl.Buckets); buckets && n > 0 && tl.Bucket > 0 {
 		state := func(i int) string {
-			a, l := tl.Answered[i], tl.Lost[i]
+			a, l := tl.Buckets[i].Answered, tl.Buckets[i].Lost
 			switch {
 			case a > 0 && l == 0:
 				return colAnswered
@@ -148,18 +148,20 @@ func drawTimeline(e Experiment, f Flow, start, end time.Time, buckets bool) temp
 			}
 			return ""
 		}
+		from := tl.Start
 		for i := 0; i < n; {
 			j, col := i, state(i)
 			a, l := 0, 0
+			to := from
 			for j < n && state(j) == col && (col != colMixed || j == i) {
-				a, l = a+tl.Answered[j], l+tl.Lost[j]
+				a, l = a+tl.Buckets[j].Answered, l+tl.Buckets[j].Lost
+				to = to.Add(time.Duration(tl.Buckets[j].Width) * tl.Bucket)
 				j++
 			}
 			if col != "" {
-				from, to := tl.Start.Add(time.Duration(i)*tl.Bucket), tl.Start.Add(time.Duration(j)*tl.Bucket)
 				bar(x(from), x(to), col, fmt.Sprintf("%s to %s: %d answered, %d lost", Rel(from, t0), Rel(to, t0), a, l))
 			}
-			i = j
+			from, i = to, j
 		}
 	} else {
 		bar(x(clip(st.WindowStart)), x(clip(st.WindowEnd)), colAnswered, "answered")
