@@ -214,7 +214,7 @@ func (p *placer) free(i int, s slot, out []slot, placed []int, lines bool) bool 
 // fallback puts label i's footnote number on a row of its own above all
 // others, without a line.
 func (p *placer) fallback(i int, out []slot) slot {
-	s := slot{Row: max(p.maxRows, rows(out)), Anchor: "start", Note: true, NoLine: true}
+	s := slot{Row: rows(out), Anchor: "start", Note: true, NoLine: true}
 	if p.px[i]+labelPad+shortPx > p.width {
 		s.Anchor = "end"
 	}
