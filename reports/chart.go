@@ -29,7 +29,7 @@ type chart struct {
 // Chart geometry in CSS pixels.
 const (
 	laneRow    = 16 // a row of marker labels
-	barHeight  = 18
+	barHeight  = 18 // as the template draws it
 	tickRow    = 14 // a row of responder labels under a bar
 	maxMarkRow = 3
 	maxTickRow = 2
@@ -73,34 +73,58 @@ func pct(f float64) string { return fmt.Sprintf("%.3f%%", 100*math.Max(0, math.M
 // set or a flow has no timeline. Pure.
 func layout(e Experiment, flows []Flow, from, to time.Time, exact bool) chart {
 	var c chart
-	span := to.Sub(from)
-	if span <= 0 {
+	if !to.After(from) {
 		return c
 	}
-	t0 := e.triggerAt()
-	frac := func(t time.Time) float64 { return float64(t.Sub(from)) / float64(span) }
-	inside := func(t time.Time) bool { return !t.Before(from) && !t.After(to) }
-	trig, hasTrig := e.trigger()
-	var notes []string
-	note := func(text string) string {
-		notes = append(notes, text)
-		return noteMark(len(notes))
+	sc := scale{from: from, to: to, t0: e.triggerAt()}
+	var nb notebook
+	c.Lane, c.Marks, c.Lines = sc.markers(e, &nb)
+	for _, f := range flows {
+		c.Rows = append(c.Rows, sc.row(e, f, exact, &nb))
 	}
+	c.Axis = sc.axis()
+	for i, n := range nb {
+		c.Notes = append(c.Notes, chartNote{Mark: noteMark(i + 1), Text: n})
+	}
+	return c
+}
 
-	// Markers: labels on the lane, lines through every bar.
+// scale maps times from `from` to `to` onto the plot; t0 is the time
+// labels are relative to.
+type scale struct{ from, to, t0 time.Time }
+
+func (sc scale) frac(t time.Time) float64 {
+	return float64(t.Sub(sc.from)) / float64(sc.to.Sub(sc.from))
+}
+
+func (sc scale) inside(t time.Time) bool { return !t.Before(sc.from) && !t.After(sc.to) }
+
+// notebook is a chart's footnotes: the labels that fit on no row.
+type notebook []string
+
+// add keeps a footnote and returns its mark.
+func (nb *notebook) add(text string) string {
+	*nb = append(*nb, text)
+	return noteMark(len(*nb))
+}
+
+// markers lays out the markers' labels on the lane above the bars (its
+// height) and their lines through every bar.
+func (sc scale) markers(e Experiment, nb *notebook) (lane int, marks []chartLabel, lines []chartLine) {
+	trig, hasTrig := e.trigger()
 	var ls []label
 	var ms []probe.Marker
 	for _, m := range e.Markers {
-		if inside(m.At) {
-			ls = append(ls, label{X: frac(m.At), Text: m.Name + " " + Rel(m.At, t0), Key: hasTrig && m == trig})
+		if sc.inside(m.At) {
+			ls = append(ls, label{X: sc.frac(m.At), Text: m.Name + " " + Rel(m.At, sc.t0), Key: hasTrig && m == trig})
 			ms = append(ms, m)
 		}
 	}
-	slots := placeLabels(ls, plotMinWidth, maxMarkRow)
-	c.Lane = rows(slots)*laneRow + 6
 	if len(ms) == 0 {
-		c.Lane = 0
+		return 0, nil, nil
 	}
+	slots := placeLabels(ls, plotMinWidth, maxMarkRow)
+	lane = rows(slots)*laneRow + 6
 	for i, m := range ms {
 		class := "mitigation"
 		switch {
@@ -111,118 +135,128 @@ func layout(e Experiment, flows []Flow, from, to time.Time, exact bool) chart {
 		}
 		s := slots[i]
 		l := chartLabel{X: pct(ls[i].X), Class: class, Anchor: s.Anchor, Text: s.Text, Title: ls[i].Text,
-			Y: c.Lane - 5 - s.Row*laneRow, Y2: c.Lane}
+			Y: lane - 5 - s.Row*laneRow, Y2: lane, DX: int(labelPad)}
 		l.Y1 = l.Y + 3
 		if s.NoLine {
 			l.Y1 = l.Y2
 		}
-		l.DX = int(labelPad)
 		if s.Anchor == "end" {
 			l.DX = -l.DX
 		}
-		c.Marks = append(c.Marks, l)
-		c.Lines = append(c.Lines, chartLine{X: l.X, Class: class})
+		marks = append(marks, l)
+		lines = append(lines, chartLine{X: l.X, Class: class})
 	}
 	// Footnotes are numbered in the order of the time axis.
 	for _, k := range byX(ls) {
 		if slots[k].Note {
-			c.Marks[k].Text = note(ls[k].Text)
+			marks[k].Text = nb.add(ls[k].Text)
 		}
 	}
+	return lane, marks, lines
+}
 
-	for _, f := range flows {
-		r := chartRow{Flow: f, Height: barHeight}
-		bar := func(a, b time.Time, class, title string) {
-			if b.Before(from) || a.After(to) {
-				return
-			}
-			x0, x1 := frac(maxTime(a, from)), frac(minTime(b, to))
-			cb := chartBar{X: pct(x0), W: pct(x1 - x0), Class: class, Title: title}
-			if class == "lost" && (x1-x0)*plotMinWidth < 2 {
-				cb.X = pct((x0 + x1) / 2)
-				r.Thin = append(r.Thin, cb)
-				return
-			}
-			r.Bars = append(r.Bars, cb)
+// row lays out one flow's bar: answered, lost and partly lost runs (from
+// its timeline, else from its outages), where it was back for good after
+// the trigger, and its responder changes under it.
+func (sc scale) row(e Experiment, f Flow, exact bool, nb *notebook) chartRow {
+	r := chartRow{Flow: f, Height: barHeight}
+	t0 := sc.t0
+	bar := func(a, b time.Time, class, title string) {
+		if b.Before(sc.from) || a.After(sc.to) {
+			return
 		}
-		if tl := f.Timeline; !exact && len(tl.Buckets) > 0 && tl.Bucket > 0 {
-			for _, run := range runs(tl) {
-				bar(run.from, run.to, run.class, fmt.Sprintf("%s to %s: %d answered, %d lost", Rel(run.from, t0), Rel(run.to, t0), run.answered, run.lost))
-			}
-		} else {
-			st := f.Stats
-			if st.WindowEnd.After(st.WindowStart) {
-				bar(st.WindowStart, st.WindowEnd, "answered", "answered")
-			}
-			for _, o := range st.Outages {
-				title := fmt.Sprintf("%s to %s: %d lost", Rel(o.Start, t0), Rel(o.End, t0), o.Lost)
-				if o.Open {
-					title = fmt.Sprintf("from %s: %d lost, %s", Rel(o.Start, t0), o.Lost, never(e, f))
-				}
-				bar(o.Start, o.End, "lost", title)
-			}
+		x0, x1 := sc.frac(maxTime(a, sc.from)), sc.frac(minTime(b, sc.to))
+		cb := chartBar{X: pct(x0), W: pct(x1 - x0), Class: class, Title: title}
+		if class == "lost" && (x1-x0)*plotMinWidth < 2 {
+			cb.X = pct((x0 + x1) / 2)
+			r.Thin = append(r.Thin, cb)
+			return
 		}
-		if len(f.Windows) > 0 {
-			if w := f.Windows[0]; w.Recovered && w.Outages > 0 && !w.DownAtEnd {
-				if at := w.Start.Add(w.StableAfter); inside(at) {
-					r.Stable = &chartBar{X: pct(frac(at)), Title: "back for good " + Dur(w.StableAfter) + " after the " + w.Marker}
-				}
-			}
-		}
-		// Responder changes: a tick under the bar and who answered from
-		// then on.
-		sp := f.Stats.Responders
-		switch changes := len(sp) - 1; {
-		case changes > maxTicks:
-			r.Alternated = changes
-		case changes > 0:
-			var tl []label
-			var titles []string
-			for i, s := range sp[1:] {
-				if inside(s.First) {
-					tl = append(tl, label{X: frac(s.First), Text: "→ " + responderLabel(s, sp[i].SeenSource), Small: true})
-					who := s.Responder.String()
-					if s.Responder.Node != "" {
-						who += " on " + s.Responder.Node
-					}
-					if s.SeenSource != "" {
-						who += ", client seen as " + s.SeenSource
-					}
-					titles = append(titles, "from "+Rel(s.First, t0)+": "+who)
-				}
-			}
-			ts := placeLabels(tl, plotMinWidth, maxTickRow)
-			if len(ts) > 0 {
-				r.Height = barHeight + 4 + rows(ts)*tickRow
-			}
-			for i, s := range ts {
-				l := chartLabel{X: pct(tl[i].X), Class: "resp", Anchor: s.Anchor, Text: s.Text, Title: titles[i],
-					Y: barHeight + 2 + (s.Row+1)*tickRow - 3, Y1: barHeight}
-				l.Y2 = l.Y - 9
-				if s.NoLine {
-					l.Y2 = l.Y1
-				}
-				l.DX = 2
-				if s.Anchor == "end" {
-					l.DX = -2
-				}
-				r.Ticks = append(r.Ticks, l)
-			}
-			for _, k := range byX(tl) {
-				if ts[k].Note {
-					r.Ticks[k].Text = note(r.Flow.Name + " " + titles[k])
-				}
-			}
-		}
-		c.Rows = append(c.Rows, r)
+		r.Bars = append(r.Bars, cb)
 	}
+	if tl := f.Timeline; !exact && len(tl.Buckets) > 0 && tl.Bucket > 0 {
+		for _, run := range runs(tl) {
+			bar(run.from, run.to, run.class, fmt.Sprintf("%s to %s: %d answered, %d lost", Rel(run.from, t0), Rel(run.to, t0), run.answered, run.lost))
+		}
+	} else {
+		st := f.Stats
+		if st.WindowEnd.After(st.WindowStart) {
+			bar(st.WindowStart, st.WindowEnd, "answered", "answered")
+		}
+		for _, o := range st.Outages {
+			title := fmt.Sprintf("%s to %s: %d lost", Rel(o.Start, t0), Rel(o.End, t0), o.Lost)
+			if o.Open {
+				title = fmt.Sprintf("from %s: %d lost, %s", Rel(o.Start, t0), o.Lost, never(e, f))
+			}
+			bar(o.Start, o.End, "lost", title)
+		}
+	}
+	if len(f.Windows) > 0 {
+		if w := f.Windows[0]; w.Recovered && w.Outages > 0 && !w.DownAtEnd {
+			if at := w.Start.Add(w.StableAfter); sc.inside(at) {
+				r.Stable = &chartBar{X: pct(sc.frac(at)), Title: "back for good " + Dur(w.StableAfter) + " after the " + w.Marker}
+			}
+		}
+	}
+	// Responder changes: a tick under the bar and who answered from then
+	// on.
+	sp := f.Stats.Responders
+	if changes := len(sp) - 1; changes > maxTicks {
+		r.Alternated = changes
+		return r
+	}
+	var ls []label
+	var titles []string
+	for i := 1; i < len(sp); i++ {
+		s := sp[i]
+		if !sc.inside(s.First) {
+			continue
+		}
+		ls = append(ls, label{X: sc.frac(s.First), Text: "→ " + responderLabel(s, sp[i-1].SeenSource), Small: true})
+		who := s.Responder.String()
+		if s.Responder.Node != "" {
+			who += " on " + s.Responder.Node
+		}
+		if s.SeenSource != "" {
+			who += ", client seen as " + s.SeenSource
+		}
+		titles = append(titles, "from "+Rel(s.First, t0)+": "+who)
+	}
+	if len(ls) == 0 {
+		return r
+	}
+	slots := placeLabels(ls, plotMinWidth, maxTickRow)
+	r.Height = barHeight + 4 + rows(slots)*tickRow
+	for i, s := range slots {
+		l := chartLabel{X: pct(ls[i].X), Class: "resp", Anchor: s.Anchor, Text: s.Text, Title: titles[i],
+			Y: barHeight + 2 + (s.Row+1)*tickRow - 3, Y1: barHeight, DX: 2}
+		l.Y2 = l.Y - 9
+		if s.NoLine {
+			l.Y2 = l.Y1
+		}
+		if s.Anchor == "end" {
+			l.DX = -l.DX
+		}
+		r.Ticks = append(r.Ticks, l)
+	}
+	for _, k := range byX(ls) {
+		if slots[k].Note {
+			r.Ticks[k].Text = nb.add(f.Name + " " + titles[k])
+		}
+	}
+	return r
+}
 
-	// The axis, in seconds relative to the trigger.
-	a, b := from.Sub(t0).Seconds(), to.Sub(t0).Seconds()
+// axis is the time axis in seconds relative to the trigger: ticks every
+// 1, 2 or 5 times a power of ten, their labels apart at the narrowest
+// plot.
+func (sc scale) axis() []axisTick {
+	var out []axisTick
+	a, b := sc.from.Sub(sc.t0).Seconds(), sc.to.Sub(sc.t0).Seconds()
 	step := axisStep(a, b, plotMinWidth)
 	right := math.Inf(-1) // right end of the last tick label kept
 	for s := math.Ceil(a/step) * step; s <= b+1e-9; s += step {
-		x := frac(t0.Add(time.Duration(math.Round(s * 1e9))))
+		x := sc.frac(sc.t0.Add(time.Duration(math.Round(s * 1e9))))
 		t := axisTick{X: pct(x), Text: tickLabel(s, step), Anchor: "middle"}
 		w, px := textPx(t.Text)*11/12, x*plotMinWidth
 		l, r := px-w/2, px+w/2
@@ -236,12 +270,9 @@ func layout(e Experiment, flows []Flow, from, to time.Time, exact bool) chart {
 			continue // it would run into the previous one
 		}
 		right = r
-		c.Axis = append(c.Axis, t)
+		out = append(out, t)
 	}
-	for i, n := range notes {
-		c.Notes = append(c.Notes, chartNote{Mark: noteMark(i + 1), Text: n})
-	}
-	return c
+	return out
 }
 
 // byX is the indexes of ls in order of X.
@@ -299,9 +330,9 @@ func runs(tl Timeline) []run {
 	return kept
 }
 
-// span is the range every chart of an experiment shares: from its first
+// chartSpan is the range every chart of an experiment shares: from its first
 // flow's first sample to the last one's last.
-func (e Experiment) span() (time.Time, time.Time) {
+func (e Experiment) chartSpan() (time.Time, time.Time) {
 	var from, to time.Time
 	grow := func(a, b time.Time) {
 		if !a.IsZero() && (from.IsZero() || a.Before(from)) {
@@ -405,7 +436,7 @@ func groups(e Experiment) []flowGroup {
 			gs[j], gs[j-1] = gs[j-1], gs[j]
 		}
 	}
-	from, to := e.span()
+	from, to := e.chartSpan()
 	for i := range gs {
 		g := &gs[i]
 		g.Open = verdictRank[g.Verdict] > 0 && !g.Control
