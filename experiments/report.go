@@ -56,7 +56,7 @@ func reportOf(res Result) reports.Experiment {
 	for _, f := range res.Flows {
 		f.Stats.Responders = compactResponders(f.Stats.Responders)
 		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Role: roleOf(f.Name, res.Environment), Stats: f.Stats,
-			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, 10*time.Millisecond)})
+			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, res.Interval, res.Markers)})
 		for _, c := range f.Checks {
 			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match, Conformance: c.Conformance}
 			if c.Expect != nil {

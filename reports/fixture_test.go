@@ -46,7 +46,7 @@ func (fs flowSpec) samples() []probe.Sample {
 func (fs flowSpec) flow(markers []probe.Marker, desc string) Flow {
 	s := fs.samples()
 	st := probe.Analyze(s, markers, t0.Add(fs.to))
-	return Flow{Name: fs.name, Description: desc, Stats: st, Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond)}
+	return Flow{Name: fs.name, Description: desc, Stats: st, Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond, markers)}
 }
 
 // control marks a flow as a control flow.

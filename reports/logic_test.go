@@ -145,46 +145,6 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestBucketize(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		span     time.Duration
-		interval time.Duration
-	}{
-		{"10 minutes at 100/s", 10 * time.Minute, 10 * time.Millisecond},
-		{"1 minute at 100/s", time.Minute, 10 * time.Millisecond},
-		{"1 hour at 100/s", time.Hour, 10 * time.Millisecond},
-		{"2 seconds at 1/s", 2 * time.Second, time.Second},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fs := flowSpec{name: "f", mode: probe.UDPPinned, to: tc.span, lostFrom: tc.span / 3, lostTo: tc.span / 2, who: pod("p", "10.0.0.1", "n")}
-			fs.from = 0
-			s := fs.samples()
-			tl := Bucketize(s, s[0].Sent, s[len(s)-1].Sent, tc.interval)
-			if n := len(tl.Answered); n == 0 || n > MaxBuckets || len(tl.Lost) != n {
-				t.Fatalf("%d/%d buckets, want 1..%d", n, len(tl.Lost), MaxBuckets)
-			}
-			sent, lost := 0, 0
-			for i := range tl.Answered {
-				sent += tl.Answered[i] + tl.Lost[i]
-				lost += tl.Lost[i]
-			}
-			wantLost := 0
-			for _, x := range s {
-				if !x.Answered() {
-					wantLost++
-				}
-			}
-			if sent != len(s) || lost != wantLost {
-				t.Fatalf("buckets hold %d samples (%d lost), want %d (%d)", sent, lost, len(s), wantLost)
-			}
-		})
-	}
-	if tl := Bucketize(nil, t0, t0, 0); len(tl.Answered) != 0 {
-		t.Error("no samples must give no buckets")
-	}
-}
-
 func TestFormat(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{Dur(12 * time.Millisecond), "12 ms"},

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -76,10 +77,10 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("HTML contains %q: it must be self-contained", bad)
 		}
 	}
-	// One timeline per flow (4), plus a zoom for the two flows whose
-	// outages are too short to see at full scale.
-	if n := strings.Count(h, "<svg"); n != 6 {
-		t.Errorf("want 4 flow timelines and 2 zooms, got %d SVGs", n)
+	// One timeline row per flow (4), plus a zoom for the two groups whose
+	// outages are too short to see at full scale (tcp-reused, udp-fresh).
+	if n := strings.Count(h, `aria-label="timeline of `); n != 6 {
+		t.Errorf("want 4 flow timelines and 2 zooms, got %d", n)
 	}
 	if len(h) > 200_000 {
 		t.Errorf("page is %d bytes: timelines are not compact", len(h))
@@ -99,10 +100,11 @@ func TestJUnitVerdicts(t *testing.T) {
 	}
 }
 
-// TestHTMLScreenshot renders the fixture in headless Chromium and checks
-// that the PNG is not trivial. It runs only with NETCHAOS_SCREENSHOT=1 (it
-// needs chromium, see screenshot.mk); NETCHAOS_SCREENSHOT_OUT keeps the
-// PNG at that path to look at.
+// TestHTMLScreenshot renders the fixture in headless Chromium, 1400 and
+// 800 px wide, and checks that the PNGs are not trivial. It runs only with
+// NETCHAOS_SCREENSHOT=1 (it needs chromium, see screenshot.mk);
+// NETCHAOS_SCREENSHOT_OUT keeps the 1400 px PNG at that path, and the
+// 800 px one next to it ("-800" before ".png"), to look at.
 func TestHTMLScreenshot(t *testing.T) {
 	if os.Getenv("NETCHAOS_SCREENSHOT") != "1" {
 		t.Skip("set NETCHAOS_SCREENSHOT=1 to render the report in headless chromium")
@@ -120,27 +122,32 @@ func TestHTMLScreenshot(t *testing.T) {
 	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	png := filepath.Join(dir, "report.png")
-	if out := os.Getenv("NETCHAOS_SCREENSHOT_OUT"); out != "" {
-		png, _ = filepath.Abs(out)
-		if err := os.MkdirAll(filepath.Dir(png), 0o755); err != nil {
+	for _, width := range []int{1400, 800} {
+		png := filepath.Join(dir, fmt.Sprintf("report-%d.png", width))
+		if out := os.Getenv("NETCHAOS_SCREENSHOT_OUT"); out != "" {
+			png, _ = filepath.Abs(out)
+			if width != 1400 {
+				png = strings.TrimSuffix(png, ".png") + fmt.Sprintf("-%d.png", width)
+			}
+			if err := os.MkdirAll(filepath.Dir(png), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+			"--user-data-dir="+filepath.Join(dir, "profile"), fmt.Sprintf("--window-size=%d,2400", width), "--screenshot="+png, "file://"+page)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, out)
+		}
+		img, err := os.ReadFile(png)
+		if err != nil {
 			t.Fatal(err)
 		}
+		// A blank page compresses to a few kB; a rendered report with
+		// text, tables and timelines is tens of kB.
+		if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) || len(img) < 40_000 {
+			t.Fatalf("screenshot %s is %d bytes: not a rendered report", png, len(img))
+		}
+		t.Logf("screenshot: %s (%d bytes)", png, len(img))
 	}
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1400,2400", "--screenshot="+png, "file://"+page)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
-	}
-	img, err := os.ReadFile(png)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A blank 1400x2400 page compresses to a few kB; a rendered report with
-	// text, tables and timelines is tens of kB.
-	if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) || len(img) < 40_000 {
-		t.Fatalf("screenshot %s is %d bytes: not a rendered report", png, len(img))
-	}
-	t.Logf("screenshot: %s (%d bytes)", png, len(img))
 }
