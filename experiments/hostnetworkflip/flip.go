@@ -177,7 +177,7 @@ func (f *Flip) Mitigations() []experiments.Mitigation {
 		{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
 			return r.OnNodes(ctx, r.Cluster.Workers(), func(ctx context.Context, n experiments.Node) error {
 				out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --orig-dst %s --dport %d", n.IP, Port),
-					func(ctx context.Context) (string, error) { return f.staleOn(ctx, r, n.Name) })
+					func(ctx context.Context) (string, error) { return staleOn(ctx, r, n) })
 				r.Event("conntrack -D done on " + n.Name)
 				r.Capture("conntrack -D", experiments.Evidence{Name: "conntrack -D on " + n.Name, Text: orErr(out, nil)})
 				return err
@@ -195,14 +195,14 @@ func (f *Flip) Mitigations() []experiments.Mitigation {
 // entries of the pinned flows (where they deliver to, and whether that is
 // where the agent listens now) and the hostPort DNAT rules.
 func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
-	agents, err := agentAddrs(ctx, r)
+	pods, err := runPods(ctx, r)
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Workers() {
 		ct, cerr := r.Agent.Run(ctx, n.Name, "sh", "-c", pinnedEntries+
 			fmt.Sprintf("; echo \"($(conntrack -L -p udp --dport %[1]d 2>/dev/null | wc -l) entries to port %[1]d in all)\"", Port))
 		e := experiments.Evidence{Name: "conntrack of the pinned flows on " + n.Name, Text: orErr(ct, cerr)}
 		if cerr == nil && err == nil {
-			e.Shows = stale(experiments.ParseConntrack(ct), agents[n.Name])
+			e.Shows = stale(pods.ofRun(experiments.ParseConntrack(ct)), pods.agent[n.Name])
 		}
 		ev = append(ev, e)
 		nat, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("iptables-save -t nat | grep -E 'HOSTPORT|dport %d' || true", Port))
@@ -215,17 +215,25 @@ func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.E
 var pinnedEntries = fmt.Sprintf("for p in %[2]d %[3]d %[4]d; do conntrack -L -p udp --dport %[1]d --sport $p 2>/dev/null; done",
 	Port, pinnedSport, onewaySport, serviceSport)
 
-// staleOn names the pinned flows' stale entries on node ("" when none).
-func (f *Flip) staleOn(ctx context.Context, r *experiments.Run, node string) (string, error) {
-	agents, err := agentAddrs(ctx, r)
+// staleOn names the stale entries the conntrack -D mitigation must remove on
+// node: this run's clients' entries to the node's own address ("" when
+// none).
+func staleOn(ctx context.Context, r *experiments.Run, n experiments.Node) (string, error) {
+	pods, err := runPods(ctx, r)
 	if err != nil {
 		return "", err
 	}
-	ct, err := r.Agent.Run(ctx, node, "sh", "-c", pinnedEntries)
+	ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", pinnedEntries)
 	if err != nil {
 		return "", err
 	}
-	return stale(experiments.ParseConntrack(ct), agents[node]), nil
+	var toNode []experiments.CTEntry
+	for _, e := range pods.ofRun(experiments.ParseConntrack(ct)) {
+		if e.Orig.Dst == n.IP {
+			toNode = append(toNode, e)
+		}
+	}
+	return stale(toNode, pods.agent[n.Name]), nil
 }
 
 // stale names the entries that deliver somewhere other than where the agent
@@ -248,20 +256,44 @@ func stale(entries []experiments.CTEntry, agent string) string {
 	return "stale conntrack entry: " + strings.Join(bad, "; ")
 }
 
-// agentAddrs maps each node to the address its running agent listens on:
-// the node's IP for a hostNetwork agent, else the agent pod's IP.
-func agentAddrs(ctx context.Context, r *experiments.Run) (map[string]string, error) {
-	pods, err := r.Kube.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=statsd-agent"})
+// pods is where this run's agents listen and its clients send from.
+type pods struct {
+	// agent maps each node to the address its running agent listens on:
+	// the node's IP for a hostNetwork agent, else the agent pod's IP.
+	agent map[string]string
+	// clients are the addresses of the run's client pods: entries left by
+	// other runs' clients (120 s after their last packet) are not this
+	// run's evidence, and no mitigation of this run removes them.
+	clients map[string]bool
+}
+
+func runPods(ctx context.Context, r *experiments.Run) (pods, error) {
+	out := pods{agent: map[string]string{}, clients: map[string]bool{}}
+	l, err := r.Kube.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app in (statsd-agent, statsd-client)"})
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	out := map[string]string{}
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
-			out[p.Spec.NodeName] = p.Status.PodIP
+	for _, p := range l.Items {
+		switch {
+		case p.Status.PodIP == "":
+		case p.Labels["app"] == "statsd-client":
+			out.clients[p.Status.PodIP] = true
+		case p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning:
+			out.agent[p.Spec.NodeName] = p.Status.PodIP
 		}
 	}
 	return out, nil
+}
+
+// ofRun keeps the entries whose client is one of the run's.
+func (p pods) ofRun(entries []experiments.CTEntry) []experiments.CTEntry {
+	var out []experiments.CTEntry
+	for _, e := range entries {
+		if p.clients[e.Orig.Src] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func orErr(s string, err error) string {
