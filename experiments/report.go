@@ -76,6 +76,9 @@ func reportOf(res Result) reports.Experiment {
 		x.Actions = append(x.Actions, reports.Action(a))
 	}
 	reports.Judge(&x)
+	for i := range x.Flows {
+		x.Flows[i].Trim()
+	}
 	return x
 }
 

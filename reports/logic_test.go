@@ -366,3 +366,23 @@ func TestDecodeV1Rejudges(t *testing.T) {
 		t.Errorf("notes %q do not say the report was re-judged", n)
 	}
 }
+
+func TestTrimKeepsTheLongestAndTheOpen(t *testing.T) {
+	var outs []probe.Outage
+	for i := range 100 {
+		outs = append(outs, out(float64(i), float64(i)+0.01))
+	}
+	outs = append(outs, out(200, 203), openFrom(300))
+	f := Flow{Name: "x", Stats: probe.FlowStats{Outages: outs}}
+	f.Trim()
+	if len(f.Stats.Outages) != MaxListed || f.Unlisted.Outages != 102-MaxListed {
+		t.Fatalf("kept %d, unlisted %d", len(f.Stats.Outages), f.Unlisted.Outages)
+	}
+	last := f.Stats.Outages[len(f.Stats.Outages)-1]
+	if !last.Open || f.Stats.Outages[len(f.Stats.Outages)-2].Duration() != 3*time.Second {
+		t.Errorf("the open and the longest outage must stay, in time order: %+v", f.Stats.Outages[len(f.Stats.Outages)-2:])
+	}
+	if d := f.Unlisted.Lost - time.Duration(102-MaxListed)*10*time.Millisecond; d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("unlisted lost %s", f.Unlisted.Lost)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -143,9 +144,55 @@ type Flow struct {
 	// mitigation), each up to the next.
 	Windows []Window        `json:"windows,omitempty"`
 	Stats   probe.FlowStats `json:"stats"`
+	// Unlisted counts the outages left out of Stats.Outages to bound the
+	// report (the shortest ones; Trim), and their time. Windows count them.
+	Unlisted Unlisted `json:"unlisted,omitzero"`
 	// Timeline is the flow's samples in compact form for drawing; optional
 	// (renderers fall back to Stats.Outages).
 	Timeline Timeline `json:"timeline,omitzero"`
+}
+
+// Unlisted is what Trim left out of a flow's outage list.
+type Unlisted struct {
+	Outages int           `json:"outages"`
+	Lost    time.Duration `json:"lost_ns"`
+}
+
+// MaxListed is how many outages a flow lists in a report: a control flow of
+// a busy run can have hundreds of single-probe losses.
+const MaxListed = 40
+
+// Trim bounds the flow's outage list to its MaxListed longest outages (an
+// open one always stays), after Judge has measured them all.
+func (f *Flow) Trim() {
+	o := f.Stats.Outages
+	if len(o) <= MaxListed {
+		return
+	}
+	order := make([]int, len(o))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		if o[order[a]].Open != o[order[b]].Open {
+			return o[order[a]].Open
+		}
+		return o[order[a]].Duration() > o[order[b]].Duration()
+	})
+	keep := map[int]bool{}
+	for _, i := range order[:MaxListed] {
+		keep[i] = true
+	}
+	var kept []probe.Outage
+	for i, x := range o {
+		if keep[i] {
+			kept = append(kept, x)
+			continue
+		}
+		f.Unlisted.Outages++
+		f.Unlisted.Lost += x.Duration()
+	}
+	f.Stats.Outages = kept
 }
 
 // Window is one flow's measurement from a marker to the next (or the end of

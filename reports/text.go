@@ -123,7 +123,7 @@ func outageList(e Experiment, f Flow) []string {
 	var out []string
 	for i, o := range f.Stats.Outages {
 		if i == 8 {
-			out = append(out, fmt.Sprintf("… %d more", len(f.Stats.Outages)-i))
+			out = append(out, fmt.Sprintf("… %d more", len(f.Stats.Outages)-i+f.Unlisted.Outages))
 			break
 		}
 		if o.Open {
