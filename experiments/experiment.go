@@ -59,6 +59,10 @@ type Info struct {
 	// absent for a gap, a partition lasts its duration): time lost up to
 	// this much is not held against the outage budget.
 	Inherent time.Duration
+	// Tolerance is how much later than the control flows a flow may come
+	// back and still count as recovering with them, when the component
+	// that brings both back works in steps (0: reports.Noise).
+	Tolerance time.Duration
 }
 
 // Mechanism is a known failure: what breaks, where it is documented, and

@@ -39,7 +39,7 @@ func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 
 func reportOf(res Result) reports.Experiment {
 	x := reports.Experiment{Name: res.Name, Title: res.Info.Title, Trigger: res.Info.Trigger, Sources: res.Info.Sources,
-		Lab: res.Environment.Lab, Budget: res.Budget, Inherent: res.Info.Inherent, Interval: res.Interval,
+		Lab: res.Environment.Lab, Budget: res.Budget, Inherent: res.Info.Inherent, Interval: res.Interval, Tolerance: res.Info.Tolerance,
 		Started: res.Started, Finished: res.Finished, Markers: res.Markers}
 	if x.Budget == 0 {
 		x.Budget = reports.DefaultBudget

@@ -56,8 +56,10 @@ func TestJudge(t *testing.T) {
 			Degraded, "w/pinned lost 3.000 s in 1 outage, stable 3.000 s after the trigger (1.000 s of it shared", []Verdict{Degraded, Resilient}},
 		{"controls on the flow's own node are the ones compared", trigger, []Flow{fl("a/pinned", false, out(0, 3)), fl("a/fresh", true), fl("b/fresh", true, out(0, 3))}, nil, 0,
 			Degraded, "a/pinned", []Verdict{Degraded, Resilient, Resilient}},
-		{"over the budget is vulnerable even when shared", trigger, []Flow{fl("w/pinned", false, out(0, 12)), fl("w/fresh", true, out(0, 12))}, nil, 0,
-			Vulnerable, "lost 12.000 s", []Verdict{Vulnerable, Vulnerable}},
+		{"over the budget but shared: the trigger's own cost is degraded, and fails a gate", trigger, []Flow{fl("w/pinned", false, out(0, 12)), fl("w/fresh", true, out(0, 12))}, nil, 0,
+			Degraded, "lost 12.000 s", []Verdict{Degraded, Degraded}},
+		{"the mechanism's own loss over the budget is vulnerable", trigger, []Flow{fl("w/pinned", false, out(0, 14)), fl("w/fresh", true, out(0, 1))}, nil, 0,
+			Vulnerable, "lost 14.000 s", []Verdict{Vulnerable, Resilient}},
 		{"the inherent outage is not held against the budget", trigger, []Flow{fl("w/a", false, out(0, 20.2))}, nil, 20 * time.Second,
 			Resilient, "", []Verdict{Resilient}},
 		{"beyond the inherent outage is degraded", trigger, []Flow{fl("w/a", false, out(0, 21.5))}, nil, 20 * time.Second,
@@ -135,6 +137,12 @@ func TestExitCode(t *testing.T) {
 		{[]Verdict{Resilient, Vulnerable}, 1},
 		{[]Verdict{Errored, Resilient}, 1},
 	} {
+		if tc.verdicts == nil {
+			over := Experiment{Verdict: Degraded, Flows: []Flow{{Windows: []Window{{OverBudget: true}}}}}
+			if (&Report{Experiments: []Experiment{over}}).ExitCode() != 1 {
+				t.Error("degraded over its budget must fail a gate")
+			}
+		}
 		r := &Report{}
 		for _, v := range tc.verdicts {
 			r.Experiments = append(r.Experiments, Experiment{Verdict: v})

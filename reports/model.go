@@ -108,11 +108,14 @@ type Experiment struct {
 	// against the budget.
 	Inherent time.Duration `json:"inherent_ns,omitempty"`
 	// Interval is the probe interval (the resolution of every outage).
-	Interval time.Duration  `json:"interval_ns,omitempty"`
-	Started  time.Time      `json:"started"`
-	Finished time.Time      `json:"finished"`
-	Markers  []probe.Marker `json:"markers,omitempty"`
-	Flows    []Flow         `json:"flows,omitempty"`
+	Interval time.Duration `json:"interval_ns,omitempty"`
+	// Tolerance is how much later than its control flows a flow may come
+	// back and still count as recovering with them (at least Noise).
+	Tolerance time.Duration  `json:"tolerance_ns,omitempty"`
+	Started   time.Time      `json:"started"`
+	Finished  time.Time      `json:"finished"`
+	Markers   []probe.Marker `json:"markers,omitempty"`
+	Flows     []Flow         `json:"flows,omitempty"`
 	// Expectations are expected versus observed, cell by cell: a flow's
 	// outcome after a marker, or a reachability matrix cell.
 	Expectations []Expectation `json:"expectations,omitempty"`
@@ -226,7 +229,10 @@ type Window struct {
 	// StableAfter is from the marker to the end of the window's last
 	// counted outage: answers stayed up from then on (0: no outage).
 	StableAfter time.Duration `json:"stable_after_ns"`
-	Verdict     Verdict       `json:"verdict"`
+	// OverBudget is set when the flow lost more than the budget beyond the
+	// trigger's inherent outage.
+	OverBudget bool    `json:"over_budget,omitempty"`
+	Verdict    Verdict `json:"verdict"`
 }
 
 // Expectation is one expected-versus-observed cell: a flow's outcome after a

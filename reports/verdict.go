@@ -33,16 +33,17 @@ const Sustain = 3 * time.Second
 // verdict and reason, unless it is already not-applicable or error. Pure.
 //
 // Per flow, in each window (from a marker — the trigger, then each
-// mitigation — to the next, or to the end of observation):
+// mitigation — to the next, or to the end of observation), where a flow's
+// own loss is what it lost beyond what its control flows lost at the same
+// instants (beyond the outage the trigger causes by design,
+// Experiment.Inherent, when there are no control flows):
 //
-//   - vulnerable: still down when the window closed (it never recovered), or
-//     it lost more than the budget beyond the outage the trigger causes by
-//     design (Experiment.Inherent);
-//   - degraded: it recovered within budget, but lost more than the noise
-//     floor beyond what its control flows lost at the same instants (the
-//     mechanism bit and let go): a control flow is never degraded, and a
-//     flow of an experiment without control flows is degraded when it lost
-//     more than the noise floor beyond the inherent outage;
+//   - vulnerable: it never came back for good, or its own loss exceeds the
+//     budget;
+//   - degraded: it lost more than the budget in all (shared with the
+//     controls: the trigger itself cost too much; a gate fails on it too),
+//     or its own loss exceeds the tolerance (the mechanism bit and let go);
+//     a control flow has no own loss;
 //   - resilient: otherwise.
 //
 // The flow's verdict is its trigger window's; the experiment's is the worst
@@ -55,16 +56,27 @@ func Judge(e *Experiment) {
 	e.Verdict, e.Reason = assess(*e)
 }
 
-// ExitCode is what a gate exits with: 1 when any experiment is vulnerable or
-// errored, else 0 (resilient, degraded and not-applicable pass a gate;
-// degraded is within budget by definition).
+// ExitCode is what a gate exits with: 1 when any experiment is vulnerable
+// or errored, or degraded over its budget (every flow lost more than the
+// budget: not the mechanism, but an outage all the same), else 0.
 func (r *Report) ExitCode() int {
 	for _, e := range r.Experiments {
-		if e.Verdict == Vulnerable || e.Verdict == Errored {
+		if e.Verdict == Vulnerable || e.Verdict == Errored || e.overBudget() {
 			return 1
 		}
 	}
 	return 0
+}
+
+// overBudget reports whether some flow lost more than the budget after the
+// trigger.
+func (e Experiment) overBudget() bool {
+	for _, f := range e.Flows {
+		if len(f.Windows) > 0 && f.Windows[0].OverBudget {
+			return true
+		}
+	}
+	return false
 }
 
 // verdictRank orders verdicts from best to worst.
@@ -120,6 +132,7 @@ func judgeWindows(e *Experiment) {
 		budget = DefaultBudget
 	}
 	noise := NoiseFor(e.Interval)
+	tolerance := max(noise, e.Tolerance)
 	for i := range e.Flows {
 		f := &e.Flows[i]
 		controls := e.controlsOf(*f)
@@ -130,7 +143,7 @@ func judgeWindows(e *Experiment) {
 			if wi == 0 {
 				inherent = e.Inherent
 			}
-			w.Verdict = windowVerdict(w, f.Control, len(controls) > 0, inherent, budget, noise)
+			w.Verdict = windowVerdict(&w, f.Control, len(controls) > 0, inherent, budget, tolerance)
 			f.Windows = append(f.Windows, w)
 		}
 		f.Verdict = ""
@@ -140,18 +153,23 @@ func judgeWindows(e *Experiment) {
 	}
 }
 
-func windowVerdict(w Window, control, hasControls bool, inherent, budget, noise time.Duration) Verdict {
-	if !w.Recovered || w.Lost-inherent > budget {
-		return Vulnerable
-	}
+func windowVerdict(w *Window, control, hasControls bool, inherent, budget, tolerance time.Duration) Verdict {
 	// What was already down at the marker (a flow a mitigation found
-	// broken) is not this window's doing: it counts against the budget and
-	// must end, but does not make the window degraded.
+	// broken) is not this window's doing: it must end and counts against
+	// the budget, but is not the mechanism's share.
 	own := w.Lost - w.Shared - w.Carried
 	if !hasControls {
 		own -= inherent
 	}
-	if !control && own > noise {
+	w.OverBudget = w.Lost-inherent > budget
+	switch {
+	case !w.Recovered:
+		return Vulnerable
+	case !control && own > budget:
+		return Vulnerable // the mechanism alone cost more than the budget
+	case w.OverBudget:
+		return Degraded // every flow lost it: the trigger itself cost too much
+	case !control && own > tolerance:
 		return Degraded
 	}
 	return Resilient
@@ -356,6 +374,9 @@ func (w Window) words() string {
 	}
 	if w.AmbientOutages > 0 {
 		s += fmt.Sprintf("; %d ambient %s (%s) not counted", w.AmbientOutages, plural1(w.AmbientOutages, "outage", "outages"), Dur(w.Ambient))
+	}
+	if w.OverBudget {
+		s += "; over the budget"
 	}
 	return s
 }

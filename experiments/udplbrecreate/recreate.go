@@ -77,6 +77,10 @@ func (x *Recreate) Info() experiments.Info {
 		Sources:   []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
 		Controls:  []string{"*/fresh"},
 		Inherent:  Gap,
+		// kube-proxy applies changes at most once per minSyncPeriod (1 s):
+		// the rules that bring the fresh-port flows back and the cleanup
+		// that brings the fixed-source flows back can land a sync apart.
+		Tolerance: 2 * time.Second,
 		Mechanism: mechanism,
 		Plan: []string{
 			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",
