@@ -53,6 +53,10 @@ const Gap = 5 * time.Second
 
 // Recreate is the experiment.
 type Recreate struct {
+	// sports are the fixed source ports whose entries the run reads and
+	// deletes: the senders' in their pods, and the one this host's own
+	// fixed-source flow got (40162 unless another process holds it).
+	sports []int
 	v       Variant
 	svc     *corev1.Service // as first created, to re-create the same spec
 	target  string          // host:port the in-cluster clients send to
@@ -115,6 +119,7 @@ func (x *Recreate) Applies(env experiments.Environment) (bool, string) {
 func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
 	x.workers = r.Cluster.Workers()
+	x.sports = []int{pinnedSport, onewaySport}
 	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, x.backends(r), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create backends: %w", err)
 	}
@@ -152,7 +157,12 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	if external != "" && r.OutsideView() {
 		// The runner's host is on the kind network: the view from outside.
 		pctx := r.ProbeContext()
-		r.Collector.RunLocal(pctx, probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: pinnedSport}, r.FlowOptions)
+		port := freeUDPPort(pinnedSport)
+		if port != pinnedSport {
+			x.sports = append(x.sports, port)
+			r.Log("[%s] UDP %d is taken on this host (another run?): the external fixed-source flow uses %d", x.Name(), pinnedSport, port)
+		}
+		r.Collector.RunLocal(pctx, probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: port}, r.FlowOptions)
 		r.Collector.RunLocal(pctx, probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: external}, r.FlowOptions)
 		r.WantFlows(2)
 	}
@@ -280,7 +290,7 @@ func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, le
 	return r.OnNodes(ctx, r.Cluster.Nodes, func(ctx context.Context, n experiments.Node) error {
 		var outs []string
 		var errs []error
-		for _, port := range []int{pinnedSport, onewaySport} {
+		for _, port := range x.sports {
 			out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --sport %d", port), func(ctx context.Context) (string, error) {
 				ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", port))
 				return left(experiments.ParseConntrack(ct)), err
@@ -291,6 +301,19 @@ func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, le
 		r.Capture(why, experiments.Evidence{Name: "conntrack -D fixed source ports on " + n.Name, Text: strings.Join(outs, "\n")})
 		return errors.Join(errs...)
 	})
+}
+
+// freeUDPPort is port when this host can bind it, else a free port from the
+// 40200s: two runs on one host (against two clusters) must not share a
+// fixed source port.
+func freeUDPPort(port int) int {
+	for p := port; p < 40300; p = max(p+1, 40200) {
+		if c, err := net.ListenUDP("udp", &net.UDPAddr{Port: p}); err == nil {
+			c.Close()
+			return p
+		}
+	}
+	return port
 }
 
 // dnated names the entries DNATed to a backend ("" when none).
@@ -319,8 +342,13 @@ func (x *Recreate) Mitigations() []experiments.Mitigation {
 func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Nodes {
-		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null; conntrack -L -p udp --sport %d 2>/dev/null", pinnedSport, onewaySport))
-		e := experiments.Evidence{Name: fmt.Sprintf("conntrack fixed sources :%d, :%d on %s", pinnedSport, onewaySport, n.Name), Text: out}
+		var list, ports []string
+		for _, p := range x.sports {
+			list = append(list, fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", p))
+			ports = append(ports, fmt.Sprintf(":%d", p))
+		}
+		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", strings.Join(list, "; "))
+		e := experiments.Evidence{Name: fmt.Sprintf("conntrack fixed sources %s on %s", strings.Join(ports, ", "), n.Name), Text: out}
 		switch {
 		case err != nil:
 			e.Text = "error: " + err.Error()
