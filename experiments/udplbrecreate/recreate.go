@@ -56,7 +56,7 @@ type Recreate struct {
 	// sports are the fixed source ports whose entries the run reads and
 	// deletes: the senders' in their pods, and the one this host's own
 	// fixed-source flow got (40162 unless another process holds it).
-	sports []int
+	sports  []int
 	v       Variant
 	svc     *corev1.Service // as first created, to re-create the same spec
 	target  string          // host:port the in-cluster clients send to
@@ -76,11 +76,11 @@ func (x *Recreate) Info() experiments.Info {
 		trigger = fmt.Sprintf("scale the UDP LoadBalancer Service's backends to zero for %s, then back", Gap)
 	}
 	return experiments.Info{
-		Title:     "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
-		Trigger:   trigger,
-		Sources:   []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
-		Controls:  []string{"*/fresh"},
-		Inherent:  Gap,
+		Title:    "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
+		Trigger:  trigger,
+		Sources:  []string{"projectcalico/calico#9967", "kubernetes/kubernetes#127318", "kubernetes/kubernetes#139628", "kubernetes/kubernetes#141371"},
+		Controls: []string{"*/fresh"},
+		Inherent: Gap,
 		// kube-proxy applies changes at most once per minSyncPeriod (1 s):
 		// the rules that bring the fresh-port flows back and the cleanup
 		// that brings the fixed-source flows back can land a sync apart.
