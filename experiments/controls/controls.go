@@ -75,22 +75,24 @@ var Table = []Control{
 		Windows: experiments.DefaultWindows, Want: reports.Resilient,
 		Clean: []string{"after trigger"},
 	},
+	// T2 on the ClusterIP variant: its address exists from creation, so
+	// kube-proxy's cleanup always covers it. A LoadBalancer's IP can land
+	// after the endpoints, and kube-proxy v1.34.2 then leaves the seed's
+	// entries for good (measured: 5 of 7 flows never recovered in one run,
+	// all recovered in others), so it cannot be a fixed twin.
 	{
-		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
+		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ClusterIP) },
 		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"service absent", "un-NATed conntrack entry"}, {"after trigger", "un-NATed conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
-		Trigger: "t2", Name: "T2 LoadBalancer re-created, kube-proxy as released (fixed twin)", Profile: "default",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.LoadBalancer) },
+		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy as released (fixed twin)", Profile: "default",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ClusterIP) },
 		Windows: experiments.DefaultWindows, Want: reports.Resilient,
-		// The seed's state must form while the Service is gone. Afterwards
-		// an un-NATed entry can stay (kube-proxy's cleanup ran before the
-		// LB IP was assigned) yet lose nothing: on kind its packets reach
-		// the LB IP through the node that announces it, which NATs them.
 		Signs: []Sign{{"service absent", "un-NATed conntrack entry"}},
+		Clean: []string{"after trigger"},
 	},
 }
 

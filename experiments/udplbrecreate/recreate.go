@@ -21,6 +21,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -274,6 +275,7 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 		return fmt.Errorf("re-create service: %w", err)
 	}
 	r.Event("service re-created")
+	x.order(ctx, r)
 	svc, err := x.waitAddress(ctx, r)
 	if err != nil {
 		return err
@@ -282,6 +284,46 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 		r.Log("[%s] LB IP changed on re-create: %s -> %s", x.Name(), x.svc.Status.LoadBalancer.Ingress[0].IP, svc.Status.LoadBalancer.Ingress[0].IP)
 	}
 	return nil
+}
+
+// order records, as events, when the re-created Service's endpoints became
+// ready and (LoadBalancer) when its LB IP was assigned, as the API server
+// shows them to a watcher polling every 50 ms. kube-proxy clears a UDP
+// Service's stale entries only in a sync where its endpoints changed
+// (pkg/proxy/endpointschangetracker.go, v1.34.2), for the addresses the
+// Service has then: an LB IP that lands after the endpoints is not among
+// them.
+func (x *Recreate) order(ctx context.Context, r *experiments.Run) {
+	var eps, lb bool
+	deadline := time.Now().Add(experiments.Timeouts.LoadBalancer)
+	for !(eps && (lb || x.v != LoadBalancer)) && time.Now().Before(deadline) && ctx.Err() == nil {
+		if !eps {
+			sl, err := r.Kube.DiscoveryV1().EndpointSlices(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=snmp"})
+			if err == nil && ready(sl.Items) {
+				eps = true
+				r.Event("endpoints ready")
+			}
+		}
+		if x.v == LoadBalancer && !lb {
+			svc, err := r.Kube.CoreV1().Services(r.Namespace).Get(ctx, "snmp", metav1.GetOptions{})
+			if err == nil && len(svc.Status.LoadBalancer.Ingress) > 0 && svc.Status.LoadBalancer.Ingress[0].IP != "" {
+				lb = true
+				r.Event("LB IP assigned")
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func ready(slices []discoveryv1.EndpointSlice) bool {
+	for _, sl := range slices {
+		for _, ep := range sl.Endpoints {
+			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flush deletes the fixed-source flows' conntrack entries on every node

@@ -8,4 +8,8 @@ fi
 imgs=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(netchaos/(kind-node|kind-base|kube-proxy-base|busybox|probe|chaos-)|registry\.k8s\.io/|quay\.io/metallb/)' || true)
 [ -z "$imgs" ] || docker rmi -f $imgs >/dev/null
 docker image prune -f >/dev/null 2>&1 || true   # superseded probe/node builds
+# cni.sh's stand-in for the VPC dropping unrouted service addresses
+while iptables -S DOCKER-USER 2>/dev/null | grep -q netchaos-unrouted-service; do
+  iptables -D DOCKER-USER $(iptables -S DOCKER-USER | grep -m1 netchaos-unrouted-service | cut -d' ' -f3-) || break
+done
 log clean "removed clusters and $(echo "$imgs" | grep -c . || true) images"

@@ -14,8 +14,9 @@
 #                   containernetworking/plugins#553: no UDP conntrack cleanup on ADD)
 # Stand-ins for what a cloud network does with addresses nobody routes (so no
 # probe ever leaves the machine): traffic to the service CIDR that kube-proxy did
-# not NAT is dropped (FORWARD and OUTPUT), and a pod address of this node with no
-# pod behind it is blackholed instead of following the default route.
+# not NAT leaves the node by its default route, as in a VPC, and this host drops it
+# (DOCKER-USER), as the VPC would; the node's conntrack entry forms as it would
+# there. A pod address of a node with no pod behind it is blackholed on the node.
 source "$(dirname "$0")/lib.sh"
 NAME=$1 KCFG=$2 POD_SUBNET=$3 SVC_SUBNET=$4 PROFILE=${5:-default}
 case $PROFILE in
@@ -58,10 +59,11 @@ JSON
   done
   rule="POSTROUTING -s $POD_SUBNET ! -d $POD_SUBNET -m addrtype ! --dst-type LOCAL -m comment --comment netchaos-masq -j MASQUERADE"
   docker exec "$n" sh -c "iptables -t nat -C $rule 2>/dev/null || iptables -t nat -A $rule"
-  for chain in FORWARD OUTPUT; do
-    rule="$chain -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP"
-    docker exec "$n" sh -c "iptables -C $rule 2>/dev/null || iptables -A $rule"
+  for chain in FORWARD OUTPUT; do   # the drop lived on the nodes before; it stopped the entries forming
+    docker exec "$n" sh -c "iptables -D $chain -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP 2>/dev/null || true"
   done
   docker exec "$n" ip route replace blackhole "${CIDR[$n]}"
 done
+rule="DOCKER-USER -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP"
+iptables -C $rule 2>/dev/null || iptables -I $rule || die "cannot add the host's drop for $SVC_SUBNET (DOCKER-USER)"
 log cni "static CNI ($PROFILE) on ${#NODES[@]} nodes ($(for n in "${NODES[@]}"; do printf '%s=%s ' "${n#"$NAME"-}" "${CIDR[$n]}"; done))"
