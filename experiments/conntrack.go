@@ -91,14 +91,14 @@ func ParseConntrack(text string) []CTEntry {
 // (a table dump that changes while it is read is the likely cause).
 func (r *Run) DeleteConntrack(ctx context.Context, node, filter string, stale func(context.Context) (string, error)) (string, error) {
 	var out []string
+	var left string
 	for attempt := 1; attempt <= 5; attempt++ {
 		got, err := r.Agent.Run(ctx, node, "sh", "-c", "conntrack -D "+filter+" 2>&1 | tail -3; true")
 		if err != nil {
 			return strings.Join(out, "\n"), err
 		}
 		out = append(out, fmt.Sprintf("attempt %d: conntrack -D %s\n%s", attempt, filter, strings.TrimSpace(got)))
-		left, err := stale(ctx)
-		if err != nil {
+		if left, err = stale(ctx); err != nil {
 			return strings.Join(out, "\n"), err
 		}
 		if left == "" {
@@ -106,5 +106,5 @@ func (r *Run) DeleteConntrack(ctx context.Context, node, filter string, stale fu
 		}
 		out = append(out, "still there: "+left)
 	}
-	return strings.Join(out, "\n"), fmt.Errorf("stale conntrack entries on %s survived five deletes", node)
+	return strings.Join(out, "\n"), fmt.Errorf("stale conntrack entries on %s survived five deletes: %s", node, left)
 }

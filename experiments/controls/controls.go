@@ -107,10 +107,7 @@ func (c Control) Run(ctx context.Context, env *experiments.Env, lab Switcher) (e
 		return experiments.Result{}, reports.Experiment{}, err
 	}
 	res := env.Execute(ctx, c.New(), c.Windows)
-	if res.Err != nil {
-		return res, reports.Experiment{}, res.Err
-	}
-	return res, env.Report([]experiments.Result{res}, time.Now()).Experiments[0], nil
+	return res, env.Report([]experiments.Result{res}, time.Now()).Experiments[0], res.Err
 }
 
 // Check lists how the judged experiment departs from the control: an empty

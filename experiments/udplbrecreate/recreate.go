@@ -265,7 +265,7 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	}
 	gone := r.Event("service deleted")
 	// What the flush must remove: the entries still DNATed to a backend.
-	if err := x.flush(ctx, r, "delete the fixed-source entries", dnated); err != nil {
+	if err := x.flush(ctx, r, "delete the fixed-source entries", func(e []experiments.CTEntry) string { return dnated(x.toService(e)) }); err != nil {
 		return err
 	}
 	time.Sleep(time.Until(gone.Add(Gap / 2)))
@@ -374,7 +374,7 @@ func dnated(entries []experiments.CTEntry) string {
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		return x.flush(ctx, r, "conntrack -D", unNATed)
+		return x.flush(ctx, r, "conntrack -D", func(e []experiments.CTEntry) string { return unNATed(x.toService(e)) })
 	}}}
 }
 
@@ -397,11 +397,26 @@ func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experimen
 		case strings.TrimSpace(out) == "":
 			e.Text = "(none)"
 		default:
-			e.Shows = unNATed(experiments.ParseConntrack(out))
+			e.Shows = unNATed(x.toService(experiments.ParseConntrack(out)))
 		}
 		ev = append(ev, e)
 	}
 	return ev
+}
+
+// toService keeps the entries addressed to the Service's frontend (the
+// address the clients send to): on a backend's node, another node's
+// already-DNATed flow arrives addressed to the pod itself, which is transit,
+// not the seed's state.
+func (x *Recreate) toService(entries []experiments.CTEntry) []experiments.CTEntry {
+	host, port, _ := net.SplitHostPort(x.target)
+	var out []experiments.CTEntry
+	for _, e := range entries {
+		if e.Orig.Dst == host && fmt.Sprint(e.Orig.Dport) == port {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // unNATed names the entries that go to the Service's address itself, with

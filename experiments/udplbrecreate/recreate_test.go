@@ -18,6 +18,11 @@ func TestUnNATed(t *testing.T) {
 	if got := unNATed(experiments.ParseConntrack(natted)); got != "" {
 		t.Errorf("a DNATed entry is not the seed's state: %q", got)
 	}
+	transit := "udp 17 29 src=10.244.1.12 dst=10.244.2.101 sport=40162 dport=1162 [UNREPLIED] src=10.244.2.101 dst=10.244.1.12 sport=1162 dport=40162 mark=0 use=1"
+	x := &Recreate{target: "172.18.255.200:162"}
+	if got := x.toService(experiments.ParseConntrack(transit + "\n" + seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
+		t.Errorf("toService = %+v: want only the entry addressed to the LB IP (another node's DNATed flow arriving at its backend is transit)", got)
+	}
 }
 
 func TestInterpretMisdelivery(t *testing.T) {

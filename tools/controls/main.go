@@ -70,6 +70,9 @@ func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n 
 		for i := 1; i <= n && ctx.Err() == nil; i++ {
 			res, x, err := c.Run(ctx, env, sw)
 			if err != nil {
+				if x.Name != "" { // keep what the failed run saw
+					env.Report([]experiments.Result{res}, time.Now()).WriteDir(filepath.Join(dir, slug(c.Name), fmt.Sprint(i)))
+				}
 				return fmt.Errorf("%s, run %d: %w", c.Name, i, err)
 			}
 			if i == n {
