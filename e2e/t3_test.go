@@ -2,14 +2,13 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/netchaos/netchaos/experiments"
-	"github.com/netchaos/netchaos/experiments/networkdrestart"
+	"github.com/netchaos/netchaos/experiments/controls"
 )
 
 // nodeState is what T3 may change on a node, minus what pods coming and
@@ -24,11 +23,26 @@ systemctl list-units --all --no-legend --plain 'netchaos-*' || true
 ls -A /run/udev /run/systemd/network /run/systemd/system /etc/systemd/networkd.conf.d /run/netchaos 2>&1 | sort`
 
 var _ = Describe("T3 systemd-networkd restart", Serial, Label("t3", "node-disruptive", "experiment"), func() {
-	It("measures the pod egress outage, shows the drop-in prevents it, and leaves every node as it found it", func(ctx context.Context) {
+	It("is vulnerable with the rules gone, resilient with the drop-in, and leaves every node as it found it", func(ctx context.Context) {
+		c, ok := controls.Find("T3 networkd restart, drop-in as the fixed twin")
+		Expect(ok).To(BeTrue())
 		before, err := env.OnEveryNode(ctx, nodeState)
 		Expect(err).NotTo(HaveOccurred())
-		// No automatic recovery is expected: 20 s shows it; each mitigation gets 10 s.
-		run(ctx, networkdrestart.New(), experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second})
+		// The lab as built: no profile to switch to.
+		asBuilt := func(_ context.Context, profile string) error {
+			if profile != "default" {
+				return fmt.Errorf("T3 runs in the lab as built, not %s", profile)
+			}
+			return nil
+		}
+		res, x, err := c.Run(ctx, env, asBuilt)
+		record(res)
+		if !res.Applicable {
+			Skip("not applicable: " + res.Reason)
+		}
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry(c.Name, controls.Summary(c, x))
+		Expect(c.Check(x)).To(BeEmpty(), "%s: %s", x.Verdict, x.Reason)
 		By("comparing every node's routing, links, mounts and units with the snapshot taken before")
 		after, err := env.OnEveryNode(ctx, nodeState)
 		Expect(err).NotTo(HaveOccurred())

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CTEntry is one conntrack entry as `conntrack -L` prints it: the original
@@ -82,22 +83,26 @@ func ParseConntrack(text string) []CTEntry {
 }
 
 // DeleteConntrack runs `conntrack -D <filter>` on node until stale reports
-// nothing left to delete, at most five times, and returns what each attempt
-// printed. One pass is not enough on a busy node: a delete that walked
-// ~2000 entries to the agent port while fresh-port flows kept adding more
-// listed the pinned flow's stale entry as deleted but not the one-way
-// flow's, which stayed (still un-NATed) until its client restarted (T1
-// control run, 2026-11-29); why the walk missed it is not established here
-// (a table dump that changes while it is read is the likely cause).
+// nothing left to delete, for up to DeleteFor (at least five attempts, 200 ms
+// apart), and returns what each attempt printed. One pass is not enough:
+// on a busy node a delete that walked ~2000 entries to the agent port while
+// fresh-port flows kept adding more listed the pinned flow's stale entry as
+// deleted but not the one-way flow's, which stayed (still un-NATed) until
+// its client restarted (T1 control run, 2026-11-29; why the walk missed it
+// is not established here, a table dump that changes while it is read is
+// the likely cause); and while kube-proxy has not yet applied a change (a
+// deleted Service's rules still in place), the flow's next packet makes the
+// entry again, until its sync lands.
 func (r *Run) DeleteConntrack(ctx context.Context, node, filter string, stale func(context.Context) (string, error)) (string, error) {
 	var out []string
 	var left string
-	for attempt := 1; attempt <= 5; attempt++ {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
 		got, err := r.Agent.Run(ctx, node, "sh", "-c", "conntrack -D "+filter+" 2>&1 | tail -3; true")
 		if err != nil {
 			return strings.Join(out, "\n"), err
 		}
-		out = append(out, fmt.Sprintf("attempt %d: conntrack -D %s\n%s", attempt, filter, strings.TrimSpace(got)))
+		out = append(out, fmt.Sprintf("attempt %d (+%.1f s): conntrack -D %s\n%s", attempt, time.Since(start).Seconds(), filter, strings.TrimSpace(got)))
 		if left, err = stale(ctx); err != nil {
 			return strings.Join(out, "\n"), err
 		}
@@ -105,6 +110,17 @@ func (r *Run) DeleteConntrack(ctx context.Context, node, filter string, stale fu
 			return strings.Join(out, "\n"), nil
 		}
 		out = append(out, "still there: "+left)
+		if attempt >= 5 && time.Since(start) >= DeleteFor {
+			return strings.Join(out, "\n"), fmt.Errorf("stale conntrack entries on %s survived %d deletes in %.1f s: %s", node, attempt, time.Since(start).Seconds(), left)
+		}
+		select {
+		case <-ctx.Done():
+			return strings.Join(out, "\n"), ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	return strings.Join(out, "\n"), fmt.Errorf("stale conntrack entries on %s survived five deletes: %s", node, left)
 }
+
+// DeleteFor is how long DeleteConntrack keeps deleting entries that come
+// back: a kube-proxy sync on a loaded node lands within a few seconds.
+const DeleteFor = 8 * time.Second

@@ -21,6 +21,7 @@ import (
 
 	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/experiments/hostnetworkflip"
+	"github.com/netchaos/netchaos/experiments/networkdrestart"
 	"github.com/netchaos/netchaos/experiments/udplbrecreate"
 	"github.com/netchaos/netchaos/reports"
 )
@@ -48,6 +49,10 @@ type Control struct {
 	// Mitigation names a marker after which every flow must be resilient:
 	// the known fix, measured.
 	Mitigation string
+	// OwnSpec is set when an e2e spec of its own runs the control (T3's,
+	// which also checks every node is left as it was found); the controls
+	// spec leaves it out, `make controls` does not.
+	OwnSpec bool
 }
 
 // Sign is evidence taken at When whose Shows contains Shows.
@@ -94,6 +99,29 @@ var Table = []Control{
 		Signs: []Sign{{"service absent", "un-NATed conntrack entry"}},
 		Clean: []string{"after trigger"},
 	},
+	// T3 needs no profile: every networkd restart flushes the rules. The
+	// fixed twin is the drop-in, measured in the same run: the same restart
+	// after it must cost nothing, and leave the rules in place.
+	{
+		Trigger: "t3", Name: "T3 networkd restart, drop-in as the fixed twin", Profile: "default",
+		New:        func() experiments.Experiment { return networkdrestart.New() },
+		Windows:    experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second},
+		Want:       reports.Vulnerable,
+		Signs:      []Sign{{"after trigger", "per-pod ip rules gone"}},
+		Clean:      []string{"before trigger", "after drop-in + restart networkd"},
+		Mitigation: "drop-in + restart networkd",
+		OwnSpec:    true,
+	},
+}
+
+// Find is the control named name.
+func Find(name string) (Control, bool) {
+	for _, c := range Table {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Control{}, false
 }
 
 // Run switches the lab to c's profile, runs c's experiment and judges it.

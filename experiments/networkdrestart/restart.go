@@ -208,9 +208,28 @@ func (x *Restart) Evidence(ctx context.Context, r *experiments.Run) []experiment
 		if err != nil {
 			out = "error: " + err.Error()
 		}
-		ev = append(ev, experiments.Evidence{Name: c.name + " " + x.node.Name, Text: out})
+		e := experiments.Evidence{Name: c.name + " " + x.node.Name, Text: out}
+		if c.name == "ip rule" && err == nil {
+			e.Shows = x.rulesGone(out)
+		}
+		ev = append(ev, e)
 	}
 	return ev
+}
+
+// rulesGone names the pod's policy rules missing from `ip rule show` output
+// ("" when both are there): the mechanism, networkd flushing foreign rules.
+func (x *Restart) rulesGone(rules string) string {
+	var gone []string
+	for _, want := range []string{"512:\tfrom all to " + x.podIP + " lookup main", "1536:\tfrom " + x.podIP + " lookup " + eniTable} {
+		if x.podIP != "" && !strings.Contains(rules, want) {
+			gone = append(gone, strings.ReplaceAll(want, "\t", " "))
+		}
+	}
+	if len(gone) == 0 {
+		return ""
+	}
+	return "per-pod ip rules gone: " + strings.Join(gone, "; ")
 }
 
 // Expectations implements experiments.Experiment.

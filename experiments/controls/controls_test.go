@@ -1,0 +1,74 @@
+package controls
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netchaos/netchaos/reports"
+)
+
+func TestCheck(t *testing.T) {
+	c, ok := Find("T3 networkd restart, drop-in as the fixed twin")
+	if !ok {
+		t.Fatal("no T3 control")
+	}
+	caught := reports.Experiment{
+		Verdict: reports.Vulnerable,
+		Evidence: []reports.Evidence{
+			{When: "before trigger", Name: "ip rule"},
+			{When: "after trigger", Name: "ip rule", Shows: "per-pod ip rules gone: 512: from all to 10.244.1.7 lookup main"},
+			{When: "after drop-in + restart networkd", Name: "ip rule"},
+		},
+		Flows: []reports.Flow{{Name: "w/egress-udp", Windows: []reports.Window{
+			{Marker: "trigger", Verdict: reports.Vulnerable},
+			{Marker: "drop-in + restart networkd", Verdict: reports.Resilient},
+		}}},
+	}
+	if bad := c.Check(caught); len(bad) != 0 {
+		t.Errorf("caught as it must be: %v", bad)
+	}
+	for name, tc := range map[string]struct {
+		change func(*reports.Experiment)
+		want   string
+	}{
+		"passed":            {func(x *reports.Experiment) { x.Verdict = reports.Resilient }, "verdict resilient, want vulnerable"},
+		"no mechanism":      {func(x *reports.Experiment) { x.Evidence[1].Shows = "" }, `no evidence taken after trigger shows "per-pod ip rules gone"`},
+		"twin not clean":    {func(x *reports.Experiment) { x.Evidence[2].Shows = "per-pod ip rules gone: …" }, "(after drop-in + restart networkd) shows"},
+		"fix not resilient": {func(x *reports.Experiment) { x.Flows[0].Windows[1].Verdict = reports.Degraded }, `after "drop-in + restart networkd": degraded`},
+		"fix not measured":  {func(x *reports.Experiment) { x.Flows[0].Windows = x.Flows[0].Windows[:1] }, `has no window after "drop-in + restart networkd"`},
+	} {
+		x := caught
+		x.Evidence = append([]reports.Evidence(nil), caught.Evidence...)
+		x.Flows = []reports.Flow{{Name: "w/egress-udp", Windows: append([]reports.Window(nil), caught.Flows[0].Windows...)}}
+		tc.change(&x)
+		if bad := strings.Join(c.Check(x), "\n"); !strings.Contains(bad, tc.want) {
+			t.Errorf("%s: Check said %q, want it to say %q", name, bad, tc.want)
+		}
+	}
+}
+
+func TestTableProfilesAndTwins(t *testing.T) {
+	byTrigger := map[string][]reports.Verdict{}
+	for _, c := range Table {
+		byTrigger[c.Trigger] = append(byTrigger[c.Trigger], c.Want)
+		if c.Want == reports.Vulnerable && len(c.Signs) == 0 {
+			t.Errorf("%s: a positive control must name the mechanism's evidence", c.Name)
+		}
+	}
+	for tr, wants := range byTrigger {
+		var vuln, fixed bool
+		for _, w := range wants {
+			vuln = vuln || w == reports.Vulnerable
+			fixed = fixed || w == reports.Resilient
+		}
+		// T3's twin is its mitigation window, in the same run.
+		if !vuln || (!fixed && tr != "t3") {
+			t.Errorf("%s: needs a positive control and a fixed twin, has %v", tr, wants)
+		}
+	}
+	for _, tr := range []string{"t1", "t2", "t3"} {
+		if _, ok := byTrigger[tr]; !ok {
+			t.Errorf("no control for %s", tr)
+		}
+	}
+}
