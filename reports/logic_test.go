@@ -394,3 +394,20 @@ func TestTrimKeepsTheLongestAndTheOpen(t *testing.T) {
 		t.Errorf("unlisted lost %s", f.Unlisted.Lost)
 	}
 }
+
+func TestMarkControlsOnlyOnV1(t *testing.T) {
+	v2 := &Report{Experiments: []Experiment{{Name: "x", Verdict: Resilient, Flows: []Flow{{Name: "n/fresh"}}}}}
+	v2.MarkControls(func(string) []string { return []string{"*/fresh"} })
+	if v2.Experiments[0].Flows[0].Control {
+		t.Error("a v2 report names its own controls; MarkControls must leave it")
+	}
+	v1 := &Report{FromV1: true, Environment: Env{Notes: []string{"re-judged from a " + schemaV1 + " report: control flows unknown"}},
+		Experiments: []Experiment{{Name: "x", Verdict: Resilient, Interval: 10 * time.Millisecond, Flows: []Flow{{Name: "n/fresh"}, {Name: "n/pinned"}}}}}
+	v1.MarkControls(func(string) []string { return []string{"*/fresh"} })
+	if f := v1.Experiments[0].Flows; !f[0].Control || f[1].Control {
+		t.Errorf("controls after MarkControls: fresh %v pinned %v, want true false", f[0].Control, f[1].Control)
+	}
+	if !strings.Contains(v1.Environment.Notes[0], "as this version of each experiment names them") {
+		t.Errorf("note not updated: %q", v1.Environment.Notes[0])
+	}
+}

@@ -23,8 +23,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -39,6 +41,8 @@ type Report struct {
 	Run           RunMeta      `json:"run"`
 	Environment   Env          `json:"environment"`
 	Experiments   []Experiment `json:"experiments"`
+	// FromV1 is set on a report read from a v1 file and judged again.
+	FromV1 bool `json:"-"`
 }
 
 // RunMeta is the run's metadata: its ID, the tool version that ran it, the
@@ -360,7 +364,7 @@ func upgradeV1(b []byte) (*Report, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("not a netchaos report: %v", err)
 	}
-	r.SchemaVersion = SchemaVersion
+	r.SchemaVersion, r.FromV1 = SchemaVersion, true
 	r.Environment.Notes = append(r.Environment.Notes, "re-judged from a "+schemaV1+" report: control flows unknown")
 	for i := range r.Experiments {
 		e := &r.Experiments[i]
@@ -432,4 +436,35 @@ func (r *Report) WriteDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// MarkControls marks, in a report read from a v1 file, the flows of each
+// experiment that match its control patterns (path.Match, as the
+// experiment's Info.Controls; the caller knows them, a v1 report does not)
+// and judges it again. A v2 report is left as it is.
+func (r *Report) MarkControls(controls func(experiment string) []string) {
+	if !r.FromV1 {
+		return
+	}
+	for i, n := range r.Environment.Notes {
+		if strings.HasPrefix(n, "re-judged from a "+schemaV1) {
+			r.Environment.Notes[i] = "re-judged from a " + schemaV1 + " report: control flows as this version of each experiment names them"
+		}
+	}
+	for i := range r.Experiments {
+		e := &r.Experiments[i]
+		pats := controls(e.Name)
+		if len(pats) == 0 || e.Verdict == NotApplicable || e.Verdict == Errored {
+			continue
+		}
+		for j := range e.Flows {
+			for _, p := range pats {
+				if ok, _ := path.Match(p, e.Flows[j].Name); ok {
+					e.Flows[j].Control = true
+				}
+			}
+		}
+		e.Verdict, e.Reason = "", ""
+		Judge(e)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/netchaos/netchaos/experiments/networkdrestart"
 	"github.com/netchaos/netchaos/experiments/trafficpolicy"
 	"github.com/netchaos/netchaos/experiments/udplbrecreate"
+	"github.com/netchaos/netchaos/reports"
 )
 
 // entry is one runnable experiment with its selection labels.
@@ -22,12 +23,14 @@ type entry struct {
 	// and need --allow-node-disruption.
 	nodeDisruptive bool
 	plan           []string
-	run            func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result
+	// controls are the experiment's control flows (Info.Controls).
+	controls []string
+	run      func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result
 }
 
 // outage wraps an outage experiment (trigger, observe, mitigate).
 func outage(x experiments.Experiment, labels ...string) entry {
-	return entry{name: x.Name(), labels: labels, plan: x.Info().Plan, run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
+	return entry{name: x.Name(), labels: labels, plan: x.Info().Plan, controls: x.Info().Controls, run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
 		return e.Execute(ctx, x, w)
 	}}
 }
@@ -103,4 +106,25 @@ func matchesAny(e entry, sel []string) bool {
 		}
 	}
 	return false
+}
+
+// controlsOf is the catalog's control flows of an experiment: what a report
+// written before reports named them (v1) is judged again with.
+func controlsOf(name string) []string {
+	for _, e := range catalog() {
+		if e.name == name {
+			return e.controls
+		}
+	}
+	return nil
+}
+
+// load reads a report, marking a v1 report's control flows from the catalog.
+func load(path string) (*reports.Report, error) {
+	r, err := reports.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	r.MarkControls(controlsOf)
+	return r, nil
 }

@@ -38,7 +38,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var r *reports.Report
 	var err error
 	if *in != "" {
-		if r, err = reports.Load(*in); err != nil {
+		if r, err = load(*in); err != nil {
 			return usagef("%v", err)
 		}
 	} else {
@@ -81,11 +81,11 @@ func runDiff(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *threshold < 0 {
 		return usagef("--threshold must not be negative")
 	}
-	a, err := reports.Load(*before)
+	a, err := load(*before)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	b, err := reports.Load(*after)
+	b, err := load(*after)
 	if err != nil {
 		return usagef("%v", err)
 	}
