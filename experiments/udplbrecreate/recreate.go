@@ -265,7 +265,7 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	}
 	gone := r.Event("service deleted")
 	// What the flush must remove: the entries still DNATed to a backend.
-	if err := x.flush(ctx, r, "delete the fixed-source entries", func(e []experiments.CTEntry) string { return dnated(x.toService(e)) }); err != nil {
+	if err := x.flush(ctx, r, "delete the fixed-source entries", func(n experiments.Node, e []experiments.CTEntry) string { return dnated(x.toService(n, e)) }); err != nil {
 		return err
 	}
 	time.Sleep(time.Until(gone.Add(Gap / 2)))
@@ -328,14 +328,14 @@ func ready(slices []discoveryv1.EndpointSlice) bool {
 
 // flush deletes the fixed-source flows' conntrack entries on every node
 // until no entry that left reports remains, recording what conntrack said.
-func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func([]experiments.CTEntry) string) error {
+func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func(experiments.Node, []experiments.CTEntry) string) error {
 	return r.OnNodes(ctx, r.Cluster.Nodes, func(ctx context.Context, n experiments.Node) error {
 		var outs []string
 		var errs []error
 		for _, port := range x.sports {
 			out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --sport %d", port), func(ctx context.Context) (string, error) {
 				ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", port))
-				return left(experiments.ParseConntrack(ct)), err
+				return left(n, experiments.ParseConntrack(ct)), err
 			})
 			outs = append(outs, out)
 			errs = append(errs, err)
@@ -374,7 +374,7 @@ func dnated(entries []experiments.CTEntry) string {
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		return x.flush(ctx, r, "conntrack -D", func(e []experiments.CTEntry) string { return unNATed(x.toService(e)) })
+		return x.flush(ctx, r, "conntrack -D", func(n experiments.Node, e []experiments.CTEntry) string { return unNATed(x.toService(n, e)) })
 	}}}
 }
 
@@ -397,19 +397,25 @@ func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experimen
 		case strings.TrimSpace(out) == "":
 			e.Text = "(none)"
 		default:
-			e.Shows = unNATed(x.toService(experiments.ParseConntrack(out)))
+			e.Shows = unNATed(x.toService(n, experiments.ParseConntrack(out)))
 		}
 		ev = append(ev, e)
 	}
 	return ev
 }
 
-// toService keeps the entries addressed to the Service's frontend (the
-// address the clients send to): on a backend's node, another node's
-// already-DNATed flow arrives addressed to the pod itself, which is transit,
-// not the seed's state.
-func (x *Recreate) toService(entries []experiments.CTEntry) []experiments.CTEntry {
+// toService keeps the entries on node n addressed to the Service's
+// frontend (the address the clients send to): on a backend's node, another
+// node's already-DNATed flow arrives addressed to the pod itself, which is
+// transit, not the seed's state. A NodePort is DNATed only on the node whose
+// address it is (kube-proxy's KUBE-NODEPORTS matches --dst-type LOCAL):
+// elsewhere the flow leaves un-NATed by design, so only the target node's
+// entries count.
+func (x *Recreate) toService(n experiments.Node, entries []experiments.CTEntry) []experiments.CTEntry {
 	host, port, _ := net.SplitHostPort(x.target)
+	if x.v == NodePort && n.IP != host {
+		return nil
+	}
 	var out []experiments.CTEntry
 	for _, e := range entries {
 		if e.Orig.Dst == host && fmt.Sprint(e.Orig.Dport) == port {

@@ -19,9 +19,23 @@ func TestUnNATed(t *testing.T) {
 		t.Errorf("a DNATed entry is not the seed's state: %q", got)
 	}
 	transit := "udp 17 29 src=10.244.1.12 dst=10.244.2.101 sport=40162 dport=1162 [UNREPLIED] src=10.244.2.101 dst=10.244.1.12 sport=1162 dport=40162 mark=0 use=1"
-	x := &Recreate{target: "172.18.255.200:162"}
-	if got := x.toService(experiments.ParseConntrack(transit + "\n" + seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
+	x := &Recreate{v: LoadBalancer, target: "172.18.255.200:162"}
+	if got := x.toService(experiments.Node{Name: "w", IP: "172.18.0.3"}, experiments.ParseConntrack(transit + "\n" + seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
 		t.Errorf("toService = %+v: want only the entry addressed to the LB IP (another node's DNATed flow arriving at its backend is transit)", got)
+	}
+}
+
+// A NodePort is DNATed only on the node whose address the flow targets:
+// another node's entry for it is un-NATed by design (the failure CI hit:
+// the mitigation "failed" to delete entries that every packet re-made).
+func TestToServiceNodePort(t *testing.T) {
+	onSource := "udp 17 29 src=172.18.0.4 dst=172.18.0.3 sport=40162 dport=31284 [UNREPLIED] src=172.18.0.3 dst=172.18.0.4 sport=31284 dport=40162 mark=0 use=1"
+	x := &Recreate{v: NodePort, target: "172.18.0.3:31284"}
+	if got := x.toService(experiments.Node{Name: "control-plane", IP: "172.18.0.4"}, experiments.ParseConntrack(onSource)); len(got) != 0 {
+		t.Errorf("on the sending node the NodePort flow is transit, got %+v", got)
+	}
+	if got := x.toService(experiments.Node{Name: "worker", IP: "172.18.0.3"}, experiments.ParseConntrack(onSource)); len(got) != 1 {
+		t.Errorf("on the NodePort's own node an un-NATed entry is the seed's state, got %+v", got)
 	}
 }
 
