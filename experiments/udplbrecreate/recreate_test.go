@@ -20,7 +20,7 @@ func TestUnNATed(t *testing.T) {
 	}
 	transit := "udp 17 29 src=10.244.1.12 dst=10.244.2.101 sport=40162 dport=1162 [UNREPLIED] src=10.244.2.101 dst=10.244.1.12 sport=1162 dport=40162 mark=0 use=1"
 	x := &Recreate{v: LoadBalancer, target: "172.18.255.200:162"}
-	if got := x.toService(experiments.Node{Name: "w", IP: "172.18.0.3"}, experiments.ParseConntrack(transit + "\n" + seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
+	if got := x.toService(experiments.Node{Name: "w", IP: "172.18.0.3"}, experiments.ParseConntrack(transit+"\n"+seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
 		t.Errorf("toService = %+v: want only the entry addressed to the LB IP (another node's DNATed flow arriving at its backend is transit)", got)
 	}
 }
