@@ -14,10 +14,10 @@ var _ = Describe("T2 UDP Service disruption with a fixed-source flow", Serial, L
 		func(ctx context.Context, v udplbrecreate.Variant) {
 			run(ctx, udplbrecreate.New(v), experiments.DefaultWindows)
 		},
-		// The LoadBalancer variant runs in the controls table, with and
-		// without kube-proxy's conntrack cleanup.
+		// The ClusterIP variant runs in the controls table (with and without
+		// kube-proxy's conntrack cleanup); the LoadBalancer variant in
+		// `netchaos run` (its IP can land after the endpoints, README).
 		Entry("NodePort deleted and re-created", udplbrecreate.NodePort),
-		Entry("ClusterIP deleted and re-created", udplbrecreate.ClusterIP),
 		Entry("backends scaled to zero and back", udplbrecreate.ScaleToZero),
 	)
 })
