@@ -34,7 +34,14 @@ var _ = Describe("Positive controls and fixed twins", Serial, Label("controls", 
 	}
 	DescribeTable("the suite's verdict in each lab profile",
 		func(ctx context.Context, c controls.Control) {
-			DeferCleanup(func(ctx context.Context) { Expect(lab(ctx, "default")).To(Succeed()) })
+			DeferCleanup(func(ctx context.Context) {
+				Expect(lab(ctx, "default")).To(Succeed())
+				// Run detected the cluster in c's profile: the specs after
+				// this one must not report (or expect) that profile.
+				var err error
+				env.Cluster, err = env.Detect(ctx)
+				Expect(err).NotTo(HaveOccurred())
+			})
 			res, x, err := c.Run(ctx, env, lab)
 			record(res)
 			Expect(err).NotTo(HaveOccurred())
