@@ -14,10 +14,13 @@ var _ = Describe("T2 UDP Service disruption with a fixed-source flow", Serial, L
 		func(ctx context.Context, v udplbrecreate.Variant) {
 			run(ctx, udplbrecreate.New(v), experiments.DefaultWindows)
 		},
-		// The ClusterIP variant runs in the controls table (with and without
-		// kube-proxy's conntrack cleanup); the LoadBalancer variant in
-		// `netchaos run` (its IP can land after the endpoints, README).
+		// The LoadBalancer variant runs in `netchaos run` (its IP can land
+		// after the endpoints, README); the ClusterIP variant without
+		// kube-proxy's cleanup in the controls table. On kube-proxy as
+		// released, a verdict here is reported, not asserted: its cleanup
+		// missed the fixed-source entries of one node in one run of four.
 		Entry("NodePort deleted and re-created", udplbrecreate.NodePort),
+		Entry("ClusterIP deleted and re-created", udplbrecreate.ClusterIP),
 		Entry("backends scaled to zero and back", udplbrecreate.ScaleToZero),
 	)
 })

@@ -80,24 +80,22 @@ var Table = []Control{
 		Windows: experiments.DefaultWindows, Want: reports.Resilient,
 		Clean: []string{"after trigger"},
 	},
-	// T2 on the ClusterIP variant: its address exists from creation, so
-	// kube-proxy's cleanup always covers it. A LoadBalancer's IP can land
-	// after the endpoints, and kube-proxy v1.34.2 then leaves the seed's
-	// entries for good (measured: 5 of 7 flows never recovered in one run,
-	// all recovered in others), so it cannot be a fixed twin.
+	// T2 on the ClusterIP variant: its address exists from creation. The
+	// fixed twin is the mitigation, measured in the same run: after
+	// `conntrack -D` on every node every flow must be back. kube-proxy as
+	// released is no twin: it clears the entry only in a sync where some
+	// UDP Service's endpoints changed, and in one run of four (2026-12-02)
+	// the control-plane's two fixed-source entries stayed for good (our
+	// guess, not shown: that node's kube-proxy synced the new endpoints
+	// before it saw the re-created Service). e2e/t2_test.go runs it as an
+	// experiment whose verdict is reported, not asserted.
 	{
 		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
 		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ClusterIP) },
 		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"service absent", "un-NATed conntrack entry"}, {"after trigger", "un-NATed conntrack entry"}},
+		Clean:      []string{"after conntrack -D"},
 		Mitigation: "conntrack -D",
-	},
-	{
-		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy as released (fixed twin)", Profile: "default",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ClusterIP) },
-		Windows: experiments.DefaultWindows, Want: reports.Resilient,
-		Signs: []Sign{{"service absent", "un-NATed conntrack entry"}},
-		Clean: []string{"after trigger"},
 	},
 	// T3 needs no profile: every networkd restart flushes the rules. The
 	// fixed twin is the drop-in, measured in the same run: the same restart
