@@ -368,15 +368,10 @@ func upgradeV1(b []byte) (*Report, error) {
 	r.Environment.Notes = append(r.Environment.Notes, "re-judged from a "+schemaV1+" report: control flows unknown")
 	for i := range r.Experiments {
 		e := &r.Experiments[i]
-		switch e.Verdict {
-		case NotApplicable, Errored:
-			continue
-		}
 		if e.Interval == 0 {
 			e.Interval = 10 * time.Millisecond
 		}
-		e.Verdict, e.Reason = "", ""
-		Judge(e)
+		rejudge(e)
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -390,7 +385,7 @@ func JSON(w io.Writer, r *Report) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	// Compact: a full suite is ~0.5 MB so, ~0.8 MB indented (jq . reads it).
+	// Compact: a full suite is ~0.5 MB, ~0.8 MB indented (jq . reads it).
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -455,7 +450,7 @@ func (r *Report) MarkControls(controls func(experiment string) []string) {
 	for i := range r.Experiments {
 		e := &r.Experiments[i]
 		pats := controls(e.Name)
-		if len(pats) == 0 || e.Verdict == NotApplicable || e.Verdict == Errored {
+		if len(pats) == 0 {
 			continue
 		}
 		for j := range e.Flows {
@@ -465,7 +460,15 @@ func (r *Report) MarkControls(controls func(experiment string) []string) {
 				}
 			}
 		}
-		e.Verdict, e.Reason = "", ""
-		Judge(e)
+		rejudge(e)
 	}
+}
+
+// rejudge judges a v1 experiment again, unless it did not run.
+func rejudge(e *Experiment) {
+	if e.Verdict == NotApplicable || e.Verdict == Errored {
+		return
+	}
+	e.Verdict, e.Reason = "", ""
+	Judge(e)
 }

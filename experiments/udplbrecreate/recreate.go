@@ -265,7 +265,7 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	}
 	gone := r.Event("service deleted")
 	// What the flush must remove: the entries still DNATed to a backend.
-	if err := x.flush(ctx, r, "delete the fixed-source entries", func(n experiments.Node, e []experiments.CTEntry) string { return dnated(x.toService(n, e)) }); err != nil {
+	if err := x.flush(ctx, r, "delete the fixed-source entries", dnated); err != nil {
 		return err
 	}
 	time.Sleep(time.Until(gone.Add(Gap / 2)))
@@ -327,15 +327,16 @@ func ready(slices []discoveryv1.EndpointSlice) bool {
 }
 
 // flush deletes the fixed-source flows' conntrack entries on every node
-// until no entry that left reports remains, recording what conntrack said.
-func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func(experiments.Node, []experiments.CTEntry) string) error {
+// until left finds none among the node's entries to the Service (toService),
+// recording what conntrack said.
+func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func([]experiments.CTEntry) string) error {
 	return r.OnNodes(ctx, r.Cluster.Nodes, func(ctx context.Context, n experiments.Node) error {
 		var outs []string
 		var errs []error
 		for _, port := range x.sports {
 			out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --sport %d", port), func(ctx context.Context) (string, error) {
 				ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", port))
-				return left(n, experiments.ParseConntrack(ct)), err
+				return left(x.toService(n, experiments.ParseConntrack(ct))), err
 			})
 			outs = append(outs, out)
 			errs = append(errs, err)
@@ -374,7 +375,7 @@ func dnated(entries []experiments.CTEntry) string {
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		return x.flush(ctx, r, "conntrack -D", func(n experiments.Node, e []experiments.CTEntry) string { return unNATed(x.toService(n, e)) })
+		return x.flush(ctx, r, "conntrack -D", unNATed)
 	}}}
 }
 
