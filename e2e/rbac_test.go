@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,7 +108,15 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		err := cmd.Run()
 		forbidden := matching(stderr.String(), "(?i)forbidden")
 		AddReportEntry("forbidden lines in the runner's log", strings.Join(forbidden, "\n"))
-		Expect(err).NotTo(HaveOccurred(), "netchaos run as %s", user)
+		// The spec is about permissions, not this cluster's verdict: exit 1
+		// is the gate saying "vulnerable" (kube-proxy as released left the
+		// ClusterIP flow's entries un-NATed in one run of four), and must then
+		// agree with the report; any other failure is the runner's.
+		var exit *exec.ExitError
+		gated := errors.As(err, &exit) && exit.ExitCode() == 1
+		if !gated {
+			Expect(err).NotTo(HaveOccurred(), "netchaos run as %s", user)
+		}
 		// Detect and the collector log and carry on when refused: a Forbidden
 		// anywhere is a missing permission even when the run succeeded.
 		Expect(forbidden).To(BeEmpty())
@@ -120,6 +129,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		Expect(x.Name).To(Equal(light))
 		Expect(x.Verdict).NotTo(Equal(reports.Errored), x.Reason)
 		AddReportEntry("verdict with the runner's token", fmt.Sprintf("%s: %s %s", x.Name, x.Verdict, x.Reason))
+		Expect(gated).To(Equal(rep.ExitCode() != 0), "--gate exited %v; the report's verdict is %s", err, x.Verdict)
 		By("detecting the same cluster as cluster-admin does (kube-system reads suffice)")
 		Expect(rep.Environment.KubeProxyMode).To(Equal(env.Cluster.KubeProxyMode))
 		Expect(rep.Environment.CNI).To(Equal(env.Cluster.CNI))
