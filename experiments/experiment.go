@@ -97,9 +97,20 @@ type Action struct {
 	Err  string    `json:"err,omitempty"`
 }
 
-// ErrNotApplicable, wrapped by Setup, ends an experiment as not applicable
-// (with the error's text as the reason) rather than as failed.
-var ErrNotApplicable = errors.New("not applicable")
+// NotApplicableError, returned (or wrapped) by Setup, ends an experiment as
+// not applicable rather than as failed; Reason is what the report says.
+type NotApplicableError struct {
+	Reason string
+}
+
+func (e *NotApplicableError) Error() string { return "not applicable: " + e.Reason }
+
+// NotApplicable returns a *NotApplicableError whose reason is formatted
+// from format and args.
+func NotApplicable(format string, args ...any) error {
+	return &NotApplicableError{Reason: fmt.Sprintf(format, args...)}
+}
+
 
 // Role of probe client pods.
 const RoleClient = "client"

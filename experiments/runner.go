@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments/probe"
@@ -160,8 +159,8 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	for _, s := range steps {
 		if err := r.Do(s.what, s.do); err != nil {
-			if errors.Is(err, ErrNotApplicable) {
-				res.Applicable, res.Reason = false, notApplicableReason(err)
+			if why, ok := notApplicableReason(err); ok {
+				res.Applicable, res.Reason = false, why
 				return res
 			}
 			res.Err = fmt.Errorf("%s: %w", s.what, err)
@@ -232,18 +231,22 @@ func analyze(c *Collector, all []probe.Marker, end time.Time, exps []Expect, con
 	return out
 }
 
+// notApplicableReason reports whether err is, or wraps, a
+// *NotApplicableError, and returns its reason: the report and the CLI
+// already say "not applicable".
+func notApplicableReason(err error) (reason string, ok bool) {
+	var na *NotApplicableError
+	if errors.As(err, &na) {
+		return na.Reason, true
+	}
+	return "", false
+}
+
 func tag(ev []Evidence, when string) []Evidence {
 	for i := range ev {
 		ev[i].When = when
 	}
 	return ev
-}
-
-// notApplicableReason is the reason in an error wrapping ErrNotApplicable,
-// without the sentinel's own words: the report and the CLI already say "not
-// applicable".
-func notApplicableReason(err error) string {
-	return strings.TrimPrefix(err.Error(), ErrNotApplicable.Error()+": ")
 }
 
 // sleep waits d unless ctx ends first; it reports whether it waited it all.

@@ -30,8 +30,8 @@ const (
 // InjectTimeout bounds the wait for Chaos Mesh to report a fault injected.
 var InjectTimeout = time.Minute
 
-// installed returns the nodes with a ready chaos-daemon, or an error
-// wrapping experiments.ErrNotApplicable that says what is missing: the CRD
+// installed returns the nodes with a ready chaos-daemon, or an
+// *experiments.NotApplicableError that says what is missing: the CRD
 // of kind, a running controller-manager, or (when needDaemon) a daemon.
 func installed(ctx context.Context, r *experiments.Run, resource string, needDaemon bool) (map[string]bool, error) {
 	gv := v1alpha1.SchemeGroupVersion.String()
@@ -46,19 +46,19 @@ func installed(ctx context.Context, r *experiments.Run, resource string, needDae
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("%w: Chaos Mesh is not installed (no %s.%s CRD)", experiments.ErrNotApplicable, resource, v1alpha1.SchemeGroupVersion.Group)
+		return nil, experiments.NotApplicable("Chaos Mesh is not installed (no %s.%s CRD)", resource, v1alpha1.SchemeGroupVersion.Group)
 	}
 	if ready, err := readyNodes(ctx, r, controllerSelector); err != nil {
 		return nil, err
 	} else if len(ready) == 0 {
-		return nil, fmt.Errorf("%w: Chaos Mesh controller-manager not running (no ready pod %q)", experiments.ErrNotApplicable, controllerSelector)
+		return nil, experiments.NotApplicable("Chaos Mesh controller-manager not running (no ready pod %q)", controllerSelector)
 	}
 	daemons, err := readyNodes(ctx, r, daemonSelector)
 	if err != nil {
 		return nil, err
 	}
 	if needDaemon && len(daemons) == 0 {
-		return nil, fmt.Errorf("%w: chaos-daemon not running (no ready pod %q)%s", experiments.ErrNotApplicable, daemonSelector, daemonAbsence(ctx, r))
+		return nil, experiments.NotApplicable("chaos-daemon not running (no ready pod %q)%s", daemonSelector, daemonAbsence(ctx, r))
 	}
 	return daemons, nil
 }

@@ -66,7 +66,8 @@ func TestInstalled(t *testing.T) {
 			r := &experiments.Run{Env: &experiments.Env{Kube: kube}}
 			nodes, err := installed(context.Background(), r, NetworkChaosResource.Resource, tc.needDaemon)
 			if tc.wantNA != "" {
-				if !errors.Is(err, experiments.ErrNotApplicable) || !strings.Contains(err.Error(), tc.wantNA) {
+				var na *experiments.NotApplicableError
+				if !errors.As(err, &na) || !strings.Contains(na.Reason, tc.wantNA) {
 					t.Fatalf("err = %v, want not applicable with %q", err, tc.wantNA)
 				}
 				return

@@ -158,7 +158,7 @@ func (x *Network) Setup(ctx context.Context, r *experiments.Run) error {
 		}
 	}
 	if echo == "" {
-		return fmt.Errorf("%w: chaos-daemon runs on no worker node (only on %v)", experiments.ErrNotApplicable, nodes)
+		return experiments.NotApplicable("chaos-daemon runs on no worker node (only on %v)", nodes)
 	}
 	if x.kind != Partition {
 		missing, err := qdiscsMissing(ctx, r, nodes)
@@ -166,7 +166,7 @@ func (x *Network) Setup(ctx context.Context, r *experiments.Run) error {
 			return err
 		}
 		if why := lacksReason(missing); why != "" {
-			return fmt.Errorf("%w: %s: chaos-daemon builds NetworkChaos %s from tc prio, sfq and netem qdiscs", experiments.ErrNotApplicable, why, x.kind)
+			return experiments.NotApplicable("%s: chaos-daemon builds NetworkChaos %s from tc prio, sfq and netem qdiscs", why, x.kind)
 		}
 	}
 	if x.path, err = deployEcho(ctx, r, echo); err != nil {

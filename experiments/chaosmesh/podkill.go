@@ -121,7 +121,7 @@ func (x *PodKillExp) Setup(ctx context.Context, r *experiments.Run) error {
 			return fmt.Errorf("find CNI agent pod: %w", err)
 		}
 		if len(l.Items) == 0 {
-			return fmt.Errorf("%w: no %s agent pod (%v in %s) on %s", experiments.ErrNotApplicable, r.Cluster.CNI, t.Labels, t.Namespace, x.path.echoNode)
+			return experiments.NotApplicable("no %s agent pod (%v in %s) on %s", r.Cluster.CNI, t.Labels, t.Namespace, x.path.echoNode)
 		}
 		x.target = t
 	}

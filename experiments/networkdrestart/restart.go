@@ -91,7 +91,7 @@ func (x *Restart) Setup(ctx context.Context, r *experiments.Run) error {
 	w := r.Cluster.Workers()
 	x.node, x.peer = w[0], w[1]
 	if _, err := r.Agent.Host(ctx, x.node.Name, "systemctl", "cat", "systemd-networkd.service"); err != nil {
-		return fmt.Errorf("%w: node %s has no systemd-networkd", experiments.ErrNotApplicable, x.node.Name)
+		return experiments.NotApplicable("node %s has no systemd-networkd", x.node.Name)
 	}
 	if err := x.arm(ctx, r); err != nil {
 		return err
