@@ -57,7 +57,8 @@ type RunMeta struct {
 
 // Env is the cluster fingerprint the expectations were chosen by.
 type Env struct {
-	// Provider is one of the Provider* constants.
+	// Provider is the provider the cluster was detected as: kind, eks,
+	// ack, gke or unknown.
 	Provider          string   `json:"provider"`
 	KubernetesVersion string   `json:"kubernetes_version"`
 	KubeProxyMode     string   `json:"kube_proxy_mode"`
@@ -67,14 +68,6 @@ type Env struct {
 	Nodes             int      `json:"nodes"`
 	Notes             []string `json:"notes,omitempty"`
 }
-
-// Providers a cluster can be detected as.
-const (
-	ProviderKind    = "kind"
-	ProviderEKS     = "eks"
-	ProviderACK     = "ack"
-	ProviderUnknown = "unknown"
-)
 
 // Verdict of one experiment.
 type Verdict string
@@ -266,7 +259,8 @@ func (x Expectation) Deviates() bool { return x.Expected != "" && !x.Match }
 // Evidence is captured state (conntrack entries, NAT rules, ip rules).
 type Evidence struct {
 	Name string `json:"name"`
-	// When is before, during or after (the trigger).
+	// When is when it was captured: "before trigger", "after trigger",
+	// "after <mitigation>", or a moment inside a step the experiment names.
 	When string `json:"when"`
 	Text string `json:"text"`
 	// Shows names the mechanism this evidence is a sign of; empty for
@@ -274,10 +268,10 @@ type Evidence struct {
 	Shows string `json:"shows,omitempty"`
 }
 
-// When values of Evidence.
+// Short When values of Evidence (the runner writes "before trigger" and
+// "after trigger").
 const (
 	Before = "before"
-	During = "during"
 	After  = "after"
 )
 
