@@ -2,13 +2,10 @@
 # Builds the project's probe image from ./tools/netchaos (static binary,
 # CGO_ENABLED=0). When tools/images/probe-image.sh exists (the probe image with
 # the node tools the agent runs) it is used; otherwise a scratch-like image with
-# ENTRYPOINT /netchaos. Skips with a message while ./tools/netchaos does not exist.
+# ENTRYPOINT /netchaos.
 #   usage: probe-image.sh <tag>
 source "$(dirname "$0")/lib.sh"
 TAG=$1
-if [ ! -d "$ROOT/tools/netchaos" ]; then
-  log probe-image "skipped: ./tools/netchaos does not exist yet"; exit 0
-fi
 mkdir -p "$OUT/probe"
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$OUT/probe/netchaos" ./tools/netchaos) ||
   die "go build ./tools/netchaos failed"
