@@ -25,12 +25,13 @@ type Collector struct {
 	mu      sync.Mutex
 	samples map[string][]probe.Sample
 	streams map[string]bool // pod UIDs being followed
+	local   map[string]bool // names of the flows RunLocal sends
 	wg      sync.WaitGroup
 }
 
 // NewCollector returns an empty collector.
 func NewCollector(e *Env) *Collector {
-	return &Collector{env: e, samples: map[string][]probe.Sample{}, streams: map[string]bool{}}
+	return &Collector{env: e, samples: map[string][]probe.Sample{}, streams: map[string]bool{}, local: map[string]bool{}}
 }
 
 func (c *Collector) add(prefix string, s probe.Sample) {
@@ -99,8 +100,17 @@ func (c *Collector) stream(ctx context.Context, ns string, p corev1.Pod) {
 }
 
 // RunLocal sends a flow from the runner's own host until ctx is done, named
-// external/<flow>: the view from outside the cluster.
-func (c *Collector) RunLocal(ctx context.Context, f probe.Flow, o probe.Options) {
+// external/<flow>: the view from outside the cluster. It fails, sending
+// nothing, when a flow of that name was already started (the two would be
+// measured as one).
+func (c *Collector) RunLocal(ctx context.Context, f probe.Flow, o probe.Options) error {
+	c.mu.Lock()
+	dup := c.local[f.Name]
+	c.local[f.Name] = true
+	c.mu.Unlock()
+	if dup {
+		return fmt.Errorf("external flow name %q given twice (flow names must be unique: samples are told apart by name)", f.Name)
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -108,6 +118,7 @@ func (c *Collector) RunLocal(ctx context.Context, f probe.Flow, o probe.Options)
 			c.env.Log("collector: external flow %s: %v", f.Name, err)
 		}
 	}()
+	return nil
 }
 
 // Wait waits for every stream to end (after its ctx is done).

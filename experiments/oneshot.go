@@ -24,7 +24,11 @@ type Placement struct {
 // ProbeFrom runs the given flows for d from a short-lived pod at p and
 // returns their samples (flow names unchanged). The pod is deleted after.
 func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows []probe.Flow, d time.Duration, o probe.Options) ([]probe.Sample, error) {
-	args := append(probe.Args(o, flows...), "--duration", d.String())
+	args, err := probe.Args(o, flows...)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, "--duration", d.String())
 	name := fmt.Sprintf("probe-%s-%d", shortNode(p.Node), time.Now().UnixNano()%1e6)
 	if p.HostNetwork {
 		name = "host" + name
@@ -46,7 +50,7 @@ func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows 
 	defer pods.Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	var phase corev1.PodPhase
 	var last string // why the pod is not done yet: its phase, or why it cannot be read (Forbidden)
-	err := poll(ctx, d+Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
+	err = poll(ctx, d+Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
 		got, err := pods.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			last = err.Error()

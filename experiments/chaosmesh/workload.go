@@ -106,12 +106,16 @@ func deployEcho(ctx context.Context, r *experiments.Run, node string) (*path, er
 // deployClients starts probe clients on nodes (all taints tolerated) sending
 // the four flows to target, and declares the flows to the runner.
 func deployClients(ctx context.Context, r *experiments.Run, p *path, nodes []string, target string) error {
+	args, err := probe.Args(r.FlowOptions, flows(target)...)
+	if err != nil {
+		return err
+	}
 	ds := r.DaemonSet(clientApp, experiments.RoleClient, corev1.PodSpec{
 		Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 		Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
 				{Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: nodes}}}}}}},
-		Containers: []corev1.Container{r.Container("client", probe.Args(r.FlowOptions, flows(target)...)...)},
+		Containers: []corev1.Container{r.Container("client", args...)},
 	})
 	if _, err := r.Kube.AppsV1().DaemonSets(r.Namespace).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create clients: %w", err)

@@ -113,7 +113,11 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return fmt.Errorf("create service: %w", err)
 	}
-	if _, err := apps.Create(ctx, f.client(r, svc.Spec.ClusterIP), metav1.CreateOptions{}); err != nil {
+	client, err := f.client(r, svc.Spec.ClusterIP)
+	if err != nil {
+		return err
+	}
+	if _, err := apps.Create(ctx, client, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create clients: %w", err)
 	}
 	f.workers = nil
@@ -146,14 +150,17 @@ func dnsPolicy(hostNetwork bool) corev1.DNSPolicy {
 
 // client sends to the node's agent from a pinned socket, from a fresh
 // socket per packet, and through the Service.
-func (f *Flip) client(r *experiments.Run, clusterIP string) *appsv1.DaemonSet {
+func (f *Flip) client(r *experiments.Run, clusterIP string) (*appsv1.DaemonSet, error) {
 	node := fmt.Sprintf("$(HOST_IP):%d", Port)
-	args := probe.Args(r.FlowOptions,
+	args, err := probe.Args(r.FlowOptions,
 		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: node, LocalPort: pinnedSport},
 		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: node, LocalPort: onewaySport},
 		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: node},
 		probe.Flow{Name: "service", Mode: probe.UDPPinned, Target: fmt.Sprintf("%s:%d", clusterIP, Port), LocalPort: serviceSport})
-	return r.DaemonSet("statsd-client", experiments.RoleClient, corev1.PodSpec{Containers: []corev1.Container{r.Container("client", args...)}})
+	if err != nil {
+		return nil, err
+	}
+	return r.DaemonSet("statsd-client", experiments.RoleClient, corev1.PodSpec{Containers: []corev1.Container{r.Container("client", args...)}}), nil
 }
 
 // Inject implements experiments.Experiment: flip the DaemonSet and wait for

@@ -138,6 +138,12 @@ func (x *Restart) arm(ctx context.Context, r *experiments.Run) error {
 func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
 	target := fmt.Sprintf("%s:%d", vpcAddr, vpcPort)
+	args, err := probe.Args(r.FlowOptions,
+		probe.Flow{Name: "egress-udp", Mode: probe.UDPPinned, Target: target},
+		probe.Flow{Name: "egress-tcp", Mode: probe.TCPNew, Target: target})
+	if err != nil {
+		return err
+	}
 	vpc := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "vpc-service", Namespace: ns, Labels: r.Labels("vpc-service")},
 		Spec: corev1.PodSpec{NodeName: x.peer.Name, HostNetwork: true, TerminationGracePeriodSeconds: ptr.To[int64](1),
@@ -149,9 +155,7 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 		Spec: corev1.PodSpec{NodeName: x.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
 			// Stops sending before the node-side restore lifts the VPC drop.
 			ActiveDeadlineSeconds: ptr.To(int64(Deadline.Seconds())),
-			Containers: []corev1.Container{r.Container("probe", probe.Args(r.FlowOptions,
-				probe.Flow{Name: "egress-udp", Mode: probe.UDPPinned, Target: target},
-				probe.Flow{Name: "egress-tcp", Mode: probe.TCPNew, Target: target})...)}},
+			Containers:            []corev1.Container{r.Container("probe", args...)}},
 	}
 	for _, p := range []*corev1.Pod{vpc, victim} {
 		if _, err := r.Kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {

@@ -163,12 +163,30 @@ func ParseFlow(s string) (Flow, error) {
 	return f, f.Validate()
 }
 
-// Args are the probe command's arguments for flows at options o.
-func Args(o Options, flows ...Flow) []string {
+// UniqueNames returns an error naming the first flow name given twice:
+// samples are told apart by flow name, so two flows of one probe (or of the
+// runner's own probes) with one name would be measured as one.
+func UniqueNames(flows ...Flow) error {
+	seen := make(map[string]bool, len(flows))
+	for _, f := range flows {
+		if seen[f.Name] {
+			return fmt.Errorf("flow name %q given twice (flow names must be unique: samples are told apart by name)", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	return nil
+}
+
+// Args are the probe command's arguments for flows at options o; it fails
+// when two flows share a name (UniqueNames).
+func Args(o Options, flows ...Flow) ([]string, error) {
+	if err := UniqueNames(flows...); err != nil {
+		return nil, err
+	}
 	o = o.withDefaults()
 	args := []string{"probe", "--rate", strconv.Itoa(int(time.Second / o.Interval)), "--timeout", o.Timeout.String()}
 	for _, f := range flows {
 		args = append(args, "--flow", f.String())
 	}
-	return args
+	return args, nil
 }

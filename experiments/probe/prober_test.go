@@ -218,8 +218,28 @@ func TestFlowStringRoundTrip(t *testing.T) {
 			t.Errorf("ParseFlow(%q): want error", bad)
 		}
 	}
-	args := Args(Options{Interval: 5 * time.Millisecond}, Flow{Name: "a", Mode: TCPNew, Target: "h:1"})
-	if strings.Join(args, " ") != "probe --rate 200 --timeout 500ms --flow a/tcp-new/h:1" {
-		t.Errorf("Args = %q", args)
+	args, err := Args(Options{Interval: 5 * time.Millisecond}, Flow{Name: "a", Mode: TCPNew, Target: "h:1"})
+	if err != nil || strings.Join(args, " ") != "probe --rate 200 --timeout 500ms --flow a/tcp-new/h:1" {
+		t.Errorf("Args = %q, %v", args, err)
+	}
+}
+
+func TestDuplicateFlowNamesRejected(t *testing.T) {
+	a := Flow{Name: "pinned", Mode: UDPPinned, Target: "h:1", LocalPort: 48125}
+	b := Flow{Name: "fresh", Mode: UDPFresh, Target: "h:1"}
+	if err := UniqueNames(a, b); err != nil {
+		t.Errorf("UniqueNames of distinct names: %v", err)
+	}
+	if err := UniqueNames(); err != nil {
+		t.Errorf("UniqueNames(): %v", err)
+	}
+	// Same name, different mode or target: still one flow to the collector.
+	dup := Flow{Name: "pinned", Mode: TCPNew, Target: "h:2"}
+	err := UniqueNames(a, b, dup)
+	if err == nil || !strings.Contains(err.Error(), `flow name "pinned" given twice`) {
+		t.Errorf("UniqueNames with a duplicate = %v, want flow name \"pinned\" given twice", err)
+	}
+	if args, err := Args(Options{}, a, b, dup); err == nil || args != nil {
+		t.Errorf("Args with a duplicate = %q, %v, want an error", args, err)
 	}
 }

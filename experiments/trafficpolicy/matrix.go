@@ -405,6 +405,9 @@ func measure(ctx context.Context, e *experiments.Env, ns string, c client, svcs 
 			}
 		}
 	}
+	if err := probe.UniqueNames(flows...); err != nil {
+		return nil, err
+	}
 	probeAll := func(flows []probe.Flow) (map[string][]probe.Sample, error) {
 		var samples []probe.Sample
 		var err error

@@ -145,7 +145,11 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 		x.target = net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(ServicePort))
 		external = x.target
 	}
-	if _, err := r.Kube.AppsV1().DaemonSets(ns).Create(ctx, x.clients(r), metav1.CreateOptions{}); err != nil {
+	clients, err := x.clients(r)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Kube.AppsV1().DaemonSets(ns).Create(ctx, clients, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create clients: %w", err)
 	}
 	if _, err := r.ReadyPods(ctx, ns, "app=snmp-backend", 2); err != nil {
@@ -163,9 +167,15 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 			x.sports = append(x.sports, port)
 			r.Log("[%s] UDP %d is taken on this host (another run?): the external fixed-source flow uses %d", x.Name(), pinnedSport, port)
 		}
-		r.Collector.RunLocal(pctx, probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: port}, r.FlowOptions)
-		r.Collector.RunLocal(pctx, probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: external}, r.FlowOptions)
-		r.WantFlows(2)
+		for _, f := range []probe.Flow{
+			{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: port},
+			{Name: "fresh", Mode: probe.UDPFresh, Target: external},
+		} {
+			if err := r.Collector.RunLocal(pctx, f, r.FlowOptions); err != nil {
+				return err
+			}
+			r.WantFlows(1)
+		}
 	}
 	return nil
 }
@@ -223,15 +233,18 @@ func (x *Recreate) waitAddress(ctx context.Context, r *experiments.Run) (*corev1
 
 // clients send from every node (control plane included) on a fixed source
 // port and on a rotating one.
-func (x *Recreate) clients(r *experiments.Run) *appsv1.DaemonSet {
-	args := probe.Args(r.FlowOptions,
+func (x *Recreate) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
+	args, err := probe.Args(r.FlowOptions,
 		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: x.target, LocalPort: pinnedSport},
 		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: x.target, LocalPort: onewaySport},
 		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: x.target})
+	if err != nil {
+		return nil, err
+	}
 	return r.DaemonSet("snmp-sender", experiments.RoleClient, corev1.PodSpec{
 		Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 		Containers:  []corev1.Container{r.Container("sender", args...)},
-	})
+	}), nil
 }
 
 // Inject implements experiments.Experiment. Deleting a Service leaves the

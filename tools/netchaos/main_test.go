@@ -18,6 +18,7 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{"probe", "--flow", "x"},
 		{"probe", "--flow", "a/udp-sticky/1.2.3.4:5"},
 		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--rate", "-1"},
+		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--flow", "a/udp-fresh/1.2.3.4:6"},
 		{"echo"},
 		{"janitor", "--namespace", "x", "--at", "tomorrow"},
 		{"version", "extra"},
@@ -34,6 +35,16 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		if strings.Contains(errb.String(), "goroutine") {
 			t.Errorf("%q: stack trace", args)
 		}
+	}
+}
+
+// Two --flow with one name are refused before any probe is sent: their
+// samples could not be told apart.
+func TestProbeRejectsDuplicateFlowNames(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"probe", "--duration", "1ms", "--flow", "a/udp-pinned/127.0.0.1:9", "--flow", "a/tcp-new/127.0.0.1:9"}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), `flow name "a" given twice`) || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 naming flow \"a\" and no samples", code, out.String(), errb.String())
 	}
 }
 

@@ -46,6 +46,9 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		flows = append(flows, f)
 	}
+	if err := probe.UniqueNames(flows...); err != nil {
+		return usagef("%v", err)
+	}
 	w := stdout
 	if *out != "-" {
 		f, err := os.Create(*out)
