@@ -111,7 +111,6 @@ func NotApplicable(format string, args ...any) error {
 	return &NotApplicableError{Reason: fmt.Sprintf(format, args...)}
 }
 
-
 // Role of probe client pods.
 const RoleClient = "client"
 
