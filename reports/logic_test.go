@@ -202,7 +202,7 @@ func TestDecodeSchema(t *testing.T) {
 	for _, tc := range []struct{ json, want string }{
 		{`{"schema_version":"netchaos.report/v0"}`, `schema_version "netchaos.report/v0", this netchaos reads "netchaos.report/v2"`},
 		{`{"run":{}}`, "no schema_version field"},
-		{`[1,2]`, "not a netchaos report"},
+		{`[1,2]`, "expected a netchaos report (a JSON object), got an array"},
 		{`{"schema_version":"netchaos.report/v2","experiments":[{"name":"x","verdict":"maybe"}]}`, `verdict "maybe" is not one of`},
 		{`{"schema_version":"netchaos.report/v2","experiments":[{"verdict":"resilient"}]}`, "has no name"},
 	} {

@@ -301,11 +301,14 @@ var ErrSchema = errors.New("unsupported report schema")
 
 // Decode parses a JSON report and checks its schema version.
 func Decode(b []byte) (*Report, error) {
+	if err := topLevel(b); err != nil {
+		return nil, err
+	}
 	var head struct {
 		SchemaVersion *string `json:"schema_version"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("not a netchaos report: %v", err)
+		return nil, fmt.Errorf("not a netchaos report: %v", jsonProblem(err))
 	}
 	if head.SchemaVersion == nil {
 		return nil, fmt.Errorf("%w: no schema_version field, want %q: not a netchaos report", ErrSchema, SchemaVersion)
@@ -318,7 +321,7 @@ func Decode(b []byte) (*Report, error) {
 	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("not a netchaos report: %v", err)
+		return nil, fmt.Errorf("not a netchaos report: %v", jsonProblem(err))
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -356,7 +359,7 @@ const schemaV1 = "netchaos.report/v1"
 func upgradeV1(b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("not a netchaos report: %v", err)
+		return nil, fmt.Errorf("not a netchaos report: %v", jsonProblem(err))
 	}
 	r.SchemaVersion, r.FromV1 = SchemaVersion, true
 	r.Environment.Notes = append(r.Environment.Notes, "re-judged from a "+schemaV1+" report: control flows unknown")

@@ -183,3 +183,44 @@ contexts: [{name: nowhere, context: {cluster: c, user: u}}]
 		}
 	}
 }
+
+// A file that is not a report, given to report or diff, is one line saying
+// what was expected, in the file's own terms: no Go type names.
+func TestNotAReportSaysWhatWasExpected(t *testing.T) {
+	dir := t.TempDir()
+	good := "../../reports/examples/kind-v1.34.2-iptables/report.json"
+	for _, tc := range []struct{ content, want string }{
+		{`[]`, "report.json: expected a netchaos report (a JSON object), got an array"},
+		{``, "report.json: empty file, expected a netchaos report (a JSON object)"},
+		{`{"schema_version": "netchaos.report/v2", "experiments": {"a": 1}}`, "report.json: not a netchaos report: field experiments: expected an array, got an object"},
+	} {
+		path := filepath.Join(dir, "report.json")
+		os.WriteFile(path, []byte(tc.content), 0o644)
+		for _, args := range [][]string{
+			{"report", "--in", path},
+			{"diff", "--before", good, "--after", path},
+		} {
+			var out, errb bytes.Buffer
+			code := run(args, &out, &errb)
+			msg := strings.TrimSpace(errb.String())
+			if code != 2 || !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+				t.Errorf("%s on %q: exit %d, stderr %q; want exit 2 and one line containing %q", args[0], tc.content, code, msg, tc.want)
+			}
+			if namesGoType(t, msg) {
+				t.Errorf("%s on %q: stderr names a Go type: %q", args[0], tc.content, msg)
+			}
+		}
+	}
+}
+
+// namesGoType reports whether msg reads like an encoding/json or yaml.v3
+// message about Go types rather than the file.
+func namesGoType(t *testing.T, msg string) bool {
+	t.Helper()
+	for _, s := range []string{"Go value", "Go struct", "of type", "reports.", "main.", "time.Duration", "struct {", "map[string]", "[]string", "!!"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
