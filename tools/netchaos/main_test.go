@@ -83,6 +83,51 @@ func TestBudgetsFileErrorsNameEveryField(t *testing.T) {
 	}
 }
 
+// A budgets file of the wrong shape (flat, empty, a list, a value where a
+// map belongs) is one line in the file's terms, never the Go type it did
+// not fit.
+func TestBudgetsFileShapeErrors(t *testing.T) {
+	want := "expected a top-level 'budgets:' map of experiment: duration"
+	for _, tc := range []struct{ content, want string }{
+		{"", "empty file, " + want},
+		{"# no budgets yet\n", "empty file, " + want},
+		{"default: 10s\n", "unknown top-level key default (line 1): " + want + " (indent the entries under 'budgets:')"},
+		{"default: 10s\nhostport-to-hostnetwork: 30s\n", "unknown top-level keys default (line 1), hostport-to-hostnetwork (line 2): " + want},
+		{"budgets:\n  default: 10s\nextra: 1\n", "unknown top-level key extra (line 3): " + want},
+		{"- default: 10s\n", want + ", got a list"},
+		{"just text\n", want + `, got the value "just text"`},
+		{"budgets: 10s\n", `budgets (line 1): expected a map of experiment: duration, got the value "10s"`},
+		{"budgets:\n  - default: 10s\n", "budgets (line 1): expected a map of experiment: duration, got a list"},
+		{"budgets:\n  default: {a: 1}\n  udp-recreate-lb: [1]\n", "budgets.default: expected a duration like 10s, got a map; budgets.udp-recreate-lb: expected a duration like 10s, got a list"},
+		{"budgets:\n  default: 10s\n  default: 5s\n", "budgets.default: given twice (lines 2 and 3)"},
+		{"budgets: {}\nbudgets: {}\n", "top-level key budgets given twice (lines 1 and 2)"},
+		{"budgets: [\n", "not valid YAML: "},
+	} {
+		path := filepath.Join(t.TempDir(), "b.yaml")
+		os.WriteFile(path, []byte(tc.content), 0o644)
+		_, err := loadBudgets(path, catalog())
+		if err == nil {
+			t.Errorf("%q: no error", tc.content)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "budgets "+path+": ") || !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%q:\n got  %q\n want one line with %q", tc.content, msg, tc.want)
+		}
+		if namesGoType(t, msg) {
+			t.Errorf("%q: names a Go type: %q", tc.content, msg)
+		}
+	}
+	// Empty budgets stay valid: no budget is set.
+	for _, ok := range []string{"budgets:\n", "{}\n", "budgets: {}\n"} {
+		path := filepath.Join(t.TempDir(), "b.yaml")
+		os.WriteFile(path, []byte(ok), 0o644)
+		if b, err := loadBudgets(path, catalog()); err != nil || len(b) != 0 {
+			t.Errorf("%q: %v, %v; want no budgets and no error", ok, b, err)
+		}
+	}
+}
+
 // The Chaos Mesh faults are selectable by name and together by their label,
 // and each plans its fault with a time limit.
 func TestCatalogChaosMesh(t *testing.T) {
