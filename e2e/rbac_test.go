@@ -115,7 +115,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		var exit *exec.ExitError
 		gated := errors.As(err, &exit) && exit.ExitCode() == 1
 		if !gated {
-			Expect(err).NotTo(HaveOccurred(), "netchaos run as %s", user)
+			Expect(err).NotTo(HaveOccurred(), "netchaos run as %s; the end of its log:\n%s", user, lastLines(stderr.String(), 15))
 		}
 		// Detect and the collector log and carry on when refused: a Forbidden
 		// anywhere is a missing permission even when the run succeeded.
@@ -371,6 +371,12 @@ func matching(s, re string) []string {
 		}
 	}
 	return out
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
 
 func ignoreNotFound(err error) error {
