@@ -62,6 +62,9 @@ type Recreate struct {
 	svc     *corev1.Service // as first created, to re-create the same spec
 	target  string          // host:port the in-cluster clients send to
 	workers []experiments.Node
+	// proxyBase is kube-proxy's counters per node at the run's first
+	// evidence (before the trigger).
+	proxyBase map[string][]float64
 }
 
 // New returns the experiment for one variant.
@@ -121,6 +124,7 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
 	x.workers = r.Cluster.Workers()
 	x.sports = []int{pinnedSport, onewaySport}
+	x.proxyBase = map[string][]float64{}
 	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, x.backends(r), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create backends: %w", err)
 	}
@@ -413,7 +417,7 @@ func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experimen
 		default:
 			e.Shows = unNATed(x.toService(n, experiments.ParseConntrack(out)))
 		}
-		ev = append(ev, e)
+		ev = append(ev, e, x.proxyEvidence(ctx, r, n))
 	}
 	return ev
 }
