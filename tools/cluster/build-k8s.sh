@@ -32,6 +32,8 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 pkgs=(); for c in $CMDS; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
 log k8s "go build $CMDS ($V; cold: several minutes)"
+# tools/ipvsmodel tests kube-proxy's IPVS proxier with these same flags (CGO_ENABLED=0, -trimpath,
+# the tags): keep them in step, so the packages both compile come from one build cache entry.
 (cd "$D/mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
   -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") >"$D/build.log" 2>&1 ||
   { tail -20 "$D/build.log" >&2; die "building Kubernetes $V failed (log: $D/build.log)"; }
