@@ -84,10 +84,10 @@ var Table = []Control{
 	// fixed twin is the mitigation, measured in the same run: after
 	// `conntrack -D` on every node every flow must be back. kube-proxy as
 	// released is no twin: it clears the entry only in a sync where some
-	// UDP Service's endpoints changed, and in one run of four (2026-12-02)
-	// the control-plane's two fixed-source entries stayed for good (our
-	// guess, not shown: that node's kube-proxy synced the new endpoints
-	// before it saw the re-created Service). e2e/t2_test.go runs it as an
+	// UDP Service's endpoints changed, and on kind v1.34.2 7 of 21 runs
+	// (2026-12-02) kept one node's fixed-source entries for good: that
+	// node's reconcile ran before its kube-proxy had the re-created Service
+	// and deleted nothing (README). e2e/t2_test.go runs it as an
 	// experiment whose verdict is reported, not asserted.
 	{
 		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",

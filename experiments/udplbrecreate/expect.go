@@ -33,6 +33,6 @@ var expected = []experiments.Rule{
 // mechanism is the documented failure.
 var mechanism = experiments.Mechanism{
 	Name:       "un-NATed conntrack entry: packets that arrived while the Service was gone made an entry without DNAT, which matches before the re-created Service's rules, so the fixed-source flow never reaches a backend",
-	Source:     "projectcalico/calico#9967; kubernetes/kubernetes#127318 (kube-proxy's reconciler clears it, but only in a sync where the Service's endpoints changed: an LB IP assigned after them keeps its entries)",
+	Source:     "projectcalico/calico#9967; kubernetes/kubernetes#127318 (kube-proxy's reconciler clears it, but only in a sync where the Service's endpoints changed, for the addresses the Services it knows then have: endpoints applied in a sync before the Service, or an LB IP assigned after them, keep their entries)",
 	Mitigation: "Calico ≥ v3.30 / kube-proxy's conntrack reconciler; by hand: conntrack -D -p udp --sport <the sender's port> on the node that receives the flow",
 }
