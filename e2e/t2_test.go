@@ -18,7 +18,7 @@ var _ = Describe("T2 UDP Service disruption with a fixed-source flow", Serial, L
 		// after the endpoints, README); the ClusterIP variant without
 		// kube-proxy's cleanup in the controls table. On kube-proxy as
 		// released, a verdict here is reported, not asserted: its cleanup
-		// missed one node's fixed-source entries in 7 of 26 runs (README).
+		// missed one node's fixed-source entries in 9 of 29 runs (README).
 		Entry("NodePort deleted and re-created", udplbrecreate.NodePort),
 		Entry("ClusterIP deleted and re-created", udplbrecreate.ClusterIP),
 		Entry("backends scaled to zero and back", udplbrecreate.ScaleToZero),

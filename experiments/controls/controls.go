@@ -84,7 +84,7 @@ var Table = []Control{
 	// fixed twin is the mitigation, measured in the same run: after
 	// `conntrack -D` on every node every flow must be back. kube-proxy as
 	// released is no twin: it clears the entry only in a sync where some
-	// UDP Service's endpoints changed, and on kind v1.34.2 7 of 26 runs
+	// UDP Service's endpoints changed, and on kind v1.34.2 9 of 29 runs
 	// (2026-12-02) kept one node's fixed-source entries for good: that
 	// node's reconcile ran before its kube-proxy had the re-created Service
 	// and deleted nothing (README). e2e/t2_test.go runs it as an
