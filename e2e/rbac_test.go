@@ -134,6 +134,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		Expect(rep.Environment.KubeProxyMode).To(Equal(env.Cluster.KubeProxyMode))
 		Expect(rep.Environment.CNI).To(Equal(env.Cluster.CNI))
 		Expect(rep.Environment.Nodes).To(Equal(len(env.Cluster.Nodes)))
+		Expect(x.Lab).To(Equal(env.Cluster.Lab), "the lab profile (ConfigMap kube-system/%s)", experiments.LabConfigMap)
 
 		left, err := env.Leftovers(ctx, rep.Run.ID)
 		Expect(err).NotTo(HaveOccurred())
@@ -195,6 +196,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 			{Verb: "list", Resource: "nodes"},
 			{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "netchaos-x"},
 			{Verb: "get", Resource: "configmaps", Namespace: "kube-system", Name: "kube-proxy"},
+			{Verb: "get", Resource: "configmaps", Namespace: "kube-system", Name: experiments.LabConfigMap},
 		} {
 			Expect(sar(a)).To(BeTrue(), "needed and granted: %+v", a)
 		}
