@@ -18,10 +18,14 @@ type Environment struct {
 	KubernetesVersion string `json:"kubernetes_version"`
 	Minor             int    `json:"minor"`
 	KubeProxyMode     string `json:"kube_proxy_mode"` // iptables, nftables, ipvs, none
-	CNI               string `json:"cni"`
-	NodeOS            string `json:"node_os"`
-	Kernel            string `json:"kernel"`
-	Nodes             []Node `json:"nodes"`
+	// KubeProxyVersion is the release kube-proxy's image is tagged with
+	// ("v1.31.14"), which may differ from the API server's; empty when there
+	// is no kube-proxy or its tag names no release.
+	KubeProxyVersion string `json:"kube_proxy_version,omitempty"`
+	CNI              string `json:"cni"`
+	NodeOS           string `json:"node_os"`
+	Kernel           string `json:"kernel"`
+	Nodes            []Node `json:"nodes"`
 	// AllNodes is how many nodes the cluster has when Nodes is a sample
 	// (see Sample); 0 when Nodes are all of them.
 	AllNodes int      `json:"all_nodes,omitempty"`
@@ -92,7 +96,7 @@ func (e *Env) Detect(ctx context.Context) (Environment, error) {
 	if env.Provider == "unknown" && strings.HasPrefix(e.Context, "kind-") {
 		env.Provider = "kind" // kind sets no providerID; its contexts are kind-<name>
 	}
-	env.KubeProxyMode = e.kubeProxyMode(ctx)
+	env.KubeProxyMode, env.KubeProxyVersion = e.kubeProxy(ctx)
 	env.CNI = "unknown"
 	if ds, err := e.Kube.AppsV1().DaemonSets("kube-system").List(ctx, metav1.ListOptions{}); err == nil {
 	found:
@@ -145,11 +149,12 @@ func providerOf(id string) string {
 // config.conf).
 var kubeProxyConfigMaps = []string{"kube-proxy", "kube-proxy-config", "kube-proxy-worker"}
 
-// kubeProxyMode reads kube-proxy's mode from its configuration (see
+// kubeProxy reads kube-proxy's mode from its configuration (see
 // ProxyModeOf): the ConfigMaps above, and the command lines of the
 // kube-proxy DaemonSets (or static pods, labelled component=kube-proxy or
-// k8s-app=kube-proxy) in kube-system. "none" when there is no kube-proxy.
-func (e *Env) kubeProxyMode(ctx context.Context) string {
+// k8s-app=kube-proxy) in kube-system ("none" when there is no kube-proxy);
+// and its version from their images (ProxyVersionOf).
+func (e *Env) kubeProxy(ctx context.Context) (mode, version string) {
 	var cms []corev1.ConfigMap
 	for _, name := range kubeProxyConfigMaps {
 		if cm, err := e.Kube.CoreV1().ConfigMaps("kube-system").Get(ctx, name, metav1.GetOptions{}); err == nil {
@@ -173,7 +178,39 @@ func (e *Env) kubeProxyMode(ctx context.Context) string {
 			}
 		}
 	}
-	return ProxyModeOf(cms, specs)
+	return ProxyModeOf(cms, specs), ProxyVersionOf(specs)
+}
+
+var releaseTagRe = regexp.MustCompile(`^(v1\.\d+\.\d+)`)
+
+// ProxyVersionOf is the release the kube-proxy container's image tag names
+// ("registry.k8s.io/kube-proxy:v1.34.2", EKS's
+// ".../eks/kube-proxy:v1.29.0-minimal-eksbuild.1"): the version of the
+// first one that has such a tag, else "".
+func ProxyVersionOf(specs []corev1.PodSpec) string {
+	for _, s := range specs {
+		for _, c := range s.Containers {
+			if !strings.Contains(c.Name+" "+c.Image, "kube-proxy") {
+				continue
+			}
+			image, _, _ := strings.Cut(c.Image, "@")
+			if i := strings.LastIndex(image, ":"); i >= 0 && !strings.Contains(image[i:], "/") {
+				if m := releaseTagRe.FindStringSubmatch(image[i+1:]); m != nil {
+					return m[1]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// ProxyMinor is the minor version of kube-proxy's release, 0 when unknown.
+func (e Environment) ProxyMinor() int {
+	var n int
+	if m := minorRe.FindStringSubmatch(e.KubeProxyVersion); m != nil {
+		fmt.Sscan(m[1], &n)
+	}
+	return n
 }
 
 var proxyModeRe = regexp.MustCompile(`^--proxy-mode(?:=(.*))?$`)

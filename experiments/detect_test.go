@@ -54,3 +54,30 @@ func TestProxyModeOf(t *testing.T) {
 		}
 	}
 }
+
+func TestProxyVersionOf(t *testing.T) {
+	image := func(name, img string) []corev1.PodSpec {
+		return []corev1.PodSpec{{Containers: []corev1.Container{{Name: name, Image: img}}}}
+	}
+	for _, c := range []struct {
+		name  string
+		specs []corev1.PodSpec
+		want  string
+	}{
+		{"kind", image("kube-proxy", "registry.k8s.io/kube-proxy:v1.34.2"), "v1.34.2"},
+		{"EKS add-on", image("kube-proxy", "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29.0-minimal-eksbuild.1"), "v1.29.0"},
+		{"lab control build", image("kube-proxy", "netchaos/kube-proxy:v1.34.2-no-ct-cleanup"), "v1.34.2"},
+		{"registry with a port, by digest", image("kube-proxy", "registry.local:5000/kube-proxy@sha256:0123"), ""},
+		{"tag names no release", image("kube-proxy", "registry.local:5000/kube-proxy:latest"), ""},
+		{"sidecar first", []corev1.PodSpec{{Containers: []corev1.Container{{Name: "log", Image: "busybox:1.36.1"},
+			{Name: "kube-proxy", Image: "registry.k8s.io/kube-proxy:v1.31.14"}}}}, "v1.31.14"},
+		{"no kube-proxy", nil, ""},
+	} {
+		if got := ProxyVersionOf(c.specs); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := (Environment{KubeProxyVersion: "v1.31.14"}).ProxyMinor(); got != 31 {
+		t.Errorf("ProxyMinor: %d, want 31", got)
+	}
+}

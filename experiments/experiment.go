@@ -63,6 +63,10 @@ type Info struct {
 	// back and still count as recovering with them, when the component
 	// that brings both back works in steps (0: reports.Noise).
 	Tolerance time.Duration
+	// Hold is how long the trigger keeps its fault in place before undoing
+	// it (backends held at zero): the runner observes for the run's
+	// Observe window on top of it.
+	Hold time.Duration
 }
 
 // Mechanism is a known failure: what breaks, where it is documented, and

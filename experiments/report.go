@@ -22,7 +22,7 @@ func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 	r := &reports.Report{
 		SchemaVersion: reports.SchemaVersion,
 		Run:           reports.RunMeta{ID: e.RunID, Tool: "netchaos " + Version, Context: e.Context, Finished: finished},
-		Environment: reports.Env{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode,
+		Environment: reports.Env{Provider: c.Provider, KubernetesVersion: c.KubernetesVersion, KubeProxyMode: c.KubeProxyMode, KubeProxyVersion: c.KubeProxyVersion,
 			CNI: c.CNI, NodeOS: c.NodeOS, Kernel: c.Kernel, Nodes: nodes, Notes: c.Notes},
 	}
 	for i, res := range results {

@@ -92,6 +92,16 @@ type Interpreter interface {
 	Interpret(flows []FlowResult, markers []probe.Marker) []Evidence
 }
 
+// Assessor is implemented by experiments whose verdict rests on captured
+// state as well as on outages: a fault whose outage is inherent (a Service
+// held at zero backends loses everything sent to it) can still leave the
+// failure's mark (traffic DNATed to a deleted pod: kubernetes#139628).
+// Its cells join the report's expected-versus-observed rows, and a cell
+// with Verdict vulnerable makes the experiment vulnerable.
+type Assessor interface {
+	Assess(env Environment, ev []Evidence) []Cell
+}
+
 // matchAny reports whether name matches one of the path.Match patterns.
 func matchAny(patterns []string, name string) bool {
 	for _, p := range patterns {
@@ -173,7 +183,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	if err := r.Do("inject: "+x.Info().Trigger, func() error { return x.Inject(ctx, r) }); err != nil {
 		res.Err = fmt.Errorf("inject: %w", err)
 	}
-	if res.Err == nil && sleep(ctx, time.Until(trigger.Add(w.Observe))) {
+	if res.Err == nil && sleep(ctx, time.Until(trigger.Add(x.Info().Hold+w.Observe))) {
 		res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after trigger")...)
 		for _, m := range x.Mitigations() {
 			r.Mark(m.Name)
@@ -196,6 +206,9 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster), x.Info().Controls)
 	if in, ok := x.(Interpreter); ok {
 		r.evidence = append(r.evidence, in.Interpret(res.Flows, r.markers)...)
+	}
+	if a, ok := x.(Assessor); ok && res.Err == nil {
+		res.Cells = append(res.Cells, a.Assess(e.Cluster, append(append([]Evidence{}, res.Evidence...), r.evidence...))...)
 	}
 	return res
 }

@@ -57,7 +57,7 @@ type junitText struct {
 func JUnit(w io.Writer, r *Report) error {
 	s := junitSuite{Name: "netchaos " + r.Run.Context, Time: secs(r.Run.Finished.Sub(r.Run.Started).Seconds()), Timestamp: stamp(r.Run.Started)}
 	v := r.Environment
-	for _, kv := range [][2]string{{"run", r.Run.ID}, {"tool", r.Run.Tool}, {"provider", v.Provider}, {"kubernetes", v.KubernetesVersion}, {"kube-proxy", v.KubeProxyMode}, {"cni", v.CNI}, {"node-os", v.NodeOS}} {
+	for _, kv := range [][2]string{{"run", r.Run.ID}, {"tool", r.Run.Tool}, {"provider", v.Provider}, {"kubernetes", v.KubernetesVersion}, {"kube-proxy", v.KubeProxyMode}, {"kube-proxy-version", v.KubeProxyVersion}, {"cni", v.CNI}, {"node-os", v.NodeOS}} {
 		if kv[1] != "" {
 			s.Props = append(s.Props, junitProp{Name: kv[0], Value: kv[1]})
 		}

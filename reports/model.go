@@ -59,14 +59,16 @@ type RunMeta struct {
 type Env struct {
 	// Provider is the provider the cluster was detected as: kind, eks,
 	// ack, gke or unknown.
-	Provider          string   `json:"provider"`
-	KubernetesVersion string   `json:"kubernetes_version"`
-	KubeProxyMode     string   `json:"kube_proxy_mode"`
-	CNI               string   `json:"cni"`
-	NodeOS            string   `json:"node_os"`
-	Kernel            string   `json:"kernel"`
-	Nodes             int      `json:"nodes"`
-	Notes             []string `json:"notes,omitempty"`
+	Provider          string `json:"provider"`
+	KubernetesVersion string `json:"kubernetes_version"`
+	KubeProxyMode     string `json:"kube_proxy_mode"`
+	// KubeProxyVersion is kube-proxy's release when its image names one.
+	KubeProxyVersion string   `json:"kube_proxy_version,omitempty"`
+	CNI              string   `json:"cni"`
+	NodeOS           string   `json:"node_os"`
+	Kernel           string   `json:"kernel"`
+	Nodes            int      `json:"nodes"`
+	Notes            []string `json:"notes,omitempty"`
 }
 
 // Verdict of one experiment.

@@ -226,7 +226,11 @@ func markerList(e Experiment) string {
 
 // envLine is the cluster fingerprint in one line.
 func envLine(v Env) string {
-	parts := []string{orUnknown(v.Provider), "Kubernetes " + orUnknown(v.KubernetesVersion), "kube-proxy " + orUnknown(v.KubeProxyMode), "CNI " + orUnknown(v.CNI)}
+	proxy := "kube-proxy " + orUnknown(v.KubeProxyMode)
+	if v.KubeProxyVersion != "" && v.KubeProxyVersion != v.KubernetesVersion {
+		proxy += " " + v.KubeProxyVersion // a kube-proxy of another release than the API server's
+	}
+	parts := []string{orUnknown(v.Provider), "Kubernetes " + orUnknown(v.KubernetesVersion), proxy, "CNI " + orUnknown(v.CNI)}
 	if v.Nodes > 0 {
 		parts = append(parts, plural(v.Nodes, "node", "nodes"))
 	}

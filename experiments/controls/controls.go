@@ -97,6 +97,24 @@ var Table = []Control{
 		Clean:      []string{"after conntrack -D"},
 		Mitigation: "conntrack -D",
 	},
+	// T2 held at zero backends (kubernetes#139628): kube-proxy as released
+	// (v1.32+: its reconciler skips a Service without endpoints) keeps the
+	// fixed-source entries DNATed to the deleted pods for as long as they
+	// send; v1.31, the release before the reconciler, clears them per
+	// deleted endpoint. Nothing answers during the hold on either: the
+	// verdict rests on the entries read during it (udplbrecreate.Assess).
+	{
+		Trigger: "t2", Name: "T2 ClusterIP held at zero backends, kube-proxy as released (positive control)", Profile: "default",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ScaleToZeroHold) },
+		Windows: holdWindows, Want: reports.Vulnerable,
+		Signs: []Sign{{udplbrecreate.HeldWhen, "stale DNAT to a deleted backend"}},
+	},
+	{
+		Trigger: "t2", Name: "T2 ClusterIP held at zero backends, kube-proxy v1.31 (fixed twin)", Profile: "kube-proxy-v1.31",
+		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ScaleToZeroHold) },
+		Windows: holdWindows, Want: reports.Resilient,
+		Clean: []string{udplbrecreate.HeldWhen},
+	},
 	// T3 needs no profile: every networkd restart flushes the rules. The
 	// fixed twin is the drop-in, measured in the same run: the same restart
 	// after it must cost nothing, and leave the rules in place.
@@ -111,6 +129,10 @@ var Table = []Control{
 		OwnSpec:    true,
 	},
 }
+
+// holdWindows observe the hold variant for 20 s after its hold (the
+// runner adds Info.Hold): the backends are back within a few seconds.
+var holdWindows = experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second}
 
 // Find is the control named name.
 func Find(name string) (Control, bool) {

@@ -47,6 +47,9 @@ const (
 	NodePort     Variant = "nodeport"      // delete + re-create, clients send to <nodeIP>:<nodePort>
 	ClusterIP    Variant = "clusterip"     // delete + re-create, clients send to the ClusterIP
 	ScaleToZero  Variant = "scale-to-zero" // backends scaled to 0 and back, LB IP
+	// backends scaled to 0 and held there for Hold, clients send to the
+	// ClusterIP (kubernetes#139628)
+	ScaleToZeroHold Variant = "scale-to-zero-hold"
 )
 
 // Gap is how long the Service stays away while the flows keep sending.
@@ -65,6 +68,8 @@ type Recreate struct {
 	// proxyBase is kube-proxy's counters per node at the run's first
 	// evidence (before the trigger).
 	proxyBase map[string][]float64
+	// deleted are the backends' pod IPs the hold variant scaled away.
+	deleted map[string]bool
 }
 
 // New returns the experiment for one variant.
@@ -76,8 +81,11 @@ func (x *Recreate) Name() string { return "udp-recreate-" + string(x.v) }
 // Info implements experiments.Experiment.
 func (x *Recreate) Info() experiments.Info {
 	trigger := fmt.Sprintf("delete the UDP %s Service and its fixed-source flows' conntrack entries (as Calico and kube-proxy with #141371 do), keep sending for %s, re-create it with the same spec", x.kind(), Gap)
-	if x.v == ScaleToZero {
+	switch x.v {
+	case ScaleToZero:
 		trigger = fmt.Sprintf("scale the UDP LoadBalancer Service's backends to zero for %s, then back", Gap)
+	case ScaleToZeroHold:
+		return x.holdInfo()
 	}
 	return experiments.Info{
 		Title:    "T2 UDP " + string(x.v) + " Service disruption with a fixed-source flow",
@@ -105,7 +113,7 @@ func (x *Recreate) kind() corev1.ServiceType {
 	switch x.v {
 	case NodePort:
 		return corev1.ServiceTypeNodePort
-	case ClusterIP:
+	case ClusterIP, ScaleToZeroHold:
 		return corev1.ServiceTypeClusterIP
 	}
 	return corev1.ServiceTypeLoadBalancer
@@ -125,6 +133,7 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	x.workers = r.Cluster.Workers()
 	x.sports = []int{pinnedSport, onewaySport}
 	x.proxyBase = map[string][]float64{}
+	x.deleted = nil
 	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, x.backends(r), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create backends: %w", err)
 	}
@@ -138,7 +147,7 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 	x.svc = svc
 	var external string
 	switch x.v {
-	case ClusterIP:
+	case ClusterIP, ScaleToZeroHold:
 		x.target = net.JoinHostPort(svc.Spec.ClusterIP, fmt.Sprint(ServicePort))
 	case NodePort:
 		// Every client sends to the first worker's NodePort: from the
@@ -260,6 +269,9 @@ func (x *Recreate) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
 // state the seed describes is reached on every dataplane; the evidence
 // taken during the gap shows it.
 func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
+	if x.v == ScaleToZeroHold {
+		return x.hold(ctx, r)
+	}
 	if x.v == ScaleToZero {
 		if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
 			return err
@@ -400,6 +412,13 @@ func (x *Recreate) Mitigations() []experiments.Mitigation {
 // every node, and whether one goes to the Service address without NAT (the
 // seed's state).
 func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+	return x.conntrackEvidence(ctx, r, unNATed)
+}
+
+// conntrackEvidence is the fixed 5-tuples' entries on every node, with what
+// sign finds among those addressed to the Service, and kube-proxy's
+// counters.
+func (x *Recreate) conntrackEvidence(ctx context.Context, r *experiments.Run, sign func([]experiments.CTEntry) string) []experiments.Evidence {
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Nodes {
 		var list, ports []string
@@ -415,7 +434,7 @@ func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experimen
 		case strings.TrimSpace(out) == "":
 			e.Text = "(none)"
 		default:
-			e.Shows = unNATed(x.toService(n, experiments.ParseConntrack(out)))
+			e.Shows = sign(x.toService(n, experiments.ParseConntrack(out)))
 		}
 		ev = append(ev, e, x.proxyEvidence(ctx, r, n))
 	}
@@ -495,7 +514,18 @@ func (x *Recreate) Interpret(flows []experiments.FlowResult, markers []probe.Mar
 
 // Expectations implements experiments.Experiment.
 func (x *Recreate) Expectations(env experiments.Environment) []experiments.Expect {
-	return experiments.Lookup(expected, env)
+	exps := experiments.Lookup(expected, env)
+	if x.v != ScaleToZeroHold {
+		return exps
+	}
+	// The hold's flows come back only once the backends do.
+	held := append([]experiments.Expect(nil), exps...)
+	for i := range held {
+		if held[i].Outcome == experiments.Recovers {
+			held[i].Within += Hold
+		}
+	}
+	return held
 }
 
 // Recover implements experiments.Experiment: nothing outside the namespace.

@@ -2,15 +2,30 @@
 # Builds kubeadm, kubelet, kubectl and the control-plane/kube-proxy binaries for
 # K8S_VERSION from the k8s.io/kubernetes Go module, through a generated wrapper
 # module (never `go mod tidy` it) under $OUT/k8s/<version>.
-#   usage: build-k8s.sh <version>   -> $OUT/k8s/<version>/bin/*
+#   usage: build-k8s.sh <version> [command...]   -> $OUT/k8s/<version>/bin/*
+# (the lab builds only kube-proxy of an older release: build-k8s.sh v1.31.14 kube-proxy)
 source "$(dirname "$0")/lib.sh"
-V=$1
+V=$1; shift
 [[ $V =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "K8S_VERSION '$V' is not of the form v1.MINOR.PATCH"
 MIN=${BASH_REMATCH[1]} PATCH=${BASH_REMATCH[2]}
 D=$OUT/k8s/$V
-CMDS="kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy"
+CMDS=${*:-kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy}
 ok=1; for c in $CMDS; do [ -x "$D/bin/$c" ] || ok=0; done
 if [ $ok = 1 ]; then log k8s "$V binaries cached"; exit 0; fi
+
+# staging_version MODULE: the module's release of this Kubernetes patch (v0.MIN.PATCH),
+# or when the proxy does not serve that one (it skips some of v1.31's, e.g.
+# k8s.io/kube-proxy v0.31.14), the newest v0.MIN.x before it that it serves: staging
+# modules change little between patches. A module served in neither way keeps
+# v0.MIN.PATCH (the build fails only if it needs it).
+staging_version() {
+  local want=v0.$MIN.$PATCH got
+  (cd "$OUT" && GOFLAGS=-mod=mod go mod download "$1@$want" >/dev/null 2>&1) && { echo "$want"; return; }
+  got=$(cd "$OUT" && GOFLAGS=-mod=mod go list -m -versions "$1" 2>/dev/null | tr ' ' '\n' |
+    awk -F. -v min="$MIN" -v p="$PATCH" '$2 == min && $3 ~ /^[0-9]+$/ && $3 + 0 < p' | sort -t. -k3,3n | tail -1)
+  [ -n "$got" ] && log k8s "$1 $want is not served: using $got" >&2
+  echo "${got:-$want}"
+}
 
 log k8s "downloading k8s.io/kubernetes@$V"
 KDIR=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$V" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
@@ -22,7 +37,7 @@ mkdir -p "$D/mod" "$D/bin"
   echo "go $(awk '/^go /{print $2; exit}' "$KDIR/go.mod")"; echo
   echo "require k8s.io/kubernetes $V"; echo
   echo 'replace ('
-  grep '=> ./staging' "$KDIR/go.mod" | awk -v v="v0.$MIN.$PATCH" '{print "\t"$1" => "$1" "v}'
+  for m in $(grep '=> ./staging' "$KDIR/go.mod" | awk '{print $1}'); do echo "	$m => $m $(staging_version "$m")"; done
   echo ')'
 } >"$D/mod/go.mod"
 LDF="-s -w"
@@ -37,6 +52,6 @@ log k8s "go build $CMDS ($V; cold: several minutes)"
 (cd "$D/mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
   -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") >"$D/build.log" 2>&1 ||
   { tail -20 "$D/build.log" >&2; die "building Kubernetes $V failed (log: $D/build.log)"; }
-got=$("$D/bin/kubeadm" version -o short)
-[ "$got" = "$V" ] || die "kubeadm reports $got, expected $V"
+if [ -x "$D/bin/kubeadm" ]; then got=$("$D/bin/kubeadm" version -o short); else got=$("$D/bin/${CMDS%% *}" --version | awk '{print $2}'); fi
+[ "$got" = "$V" ] || die "${CMDS%% *} reports $got, expected $V"
 log k8s "$V binaries built"

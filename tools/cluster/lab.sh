@@ -14,7 +14,11 @@
 #   kube-proxy-no-ct-cleanup  default CNI; kube-proxy built from the same release with its UDP
 #                             conntrack cleanup disabled (patches/kube-proxy-no-conntrack-cleanup.patch;
 #                             T2 "never recovers" control, not a release)
+#   kube-proxy-v1.31          default CNI; kube-proxy $OLD_PROXY_VERSION (the release before the v1.32
+#                             conntrack reconciler) built from its module, on the cluster's release
+#                             (within the version skew policy); fixed twin of T2 held at zero (#139628)
 source "$(dirname "$0")/lib.sh"
+source "$HERE/versions.sh"
 NAME=$1 KCFG=$2 PROFILE=$3
 KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
 CONFIG=${KIND_CONFIG:-$ROOT/kind-config.yaml}
@@ -31,7 +35,9 @@ case $PROFILE in
     desc="portmap-v0.8.7: portmap v0.8.7, before containernetworking/plugins#553 (no UDP conntrack cleanup on ADD), without masquerade; positive control for T1 in the hostNetwork → hostPort direction" ;;
   kube-proxy-no-ct-cleanup) cni=default proxy=no-ct-cleanup
     desc="kube-proxy-no-ct-cleanup: kube-proxy $V built with its UDP conntrack cleanup disabled (a control build, not a release); positive control for T2" ;;
-  *) die "unknown lab profile $PROFILE (default, vpc-like, portmap-v0.8.7, kube-proxy-no-ct-cleanup)" ;;
+  kube-proxy-v1.31) cni=default proxy=old
+    desc="kube-proxy-v1.31: kube-proxy $OLD_PROXY_VERSION (built from its release's module) on a $V cluster, the release before the v1.32 conntrack reconciler; fixed twin for T2 held at zero backends (kubernetes#139628)" ;;
+  *) die "unknown lab profile $PROFILE (default, vpc-like, portmap-v0.8.7, kube-proxy-no-ct-cleanup, kube-proxy-v1.31)" ;;
 esac
 
 build_portmap_v087() { # the plugin from its own go.mod (its vendor/ is not in the module zip)
@@ -67,15 +73,30 @@ control_proxy_image() {
   (cd "$D/mod-control" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
     -ldflags "$ldf" -o "$D/control/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy) >"$D/control-build.log" 2>&1 ||
     { tail -20 "$D/control-build.log" >&2; die "building the control kube-proxy failed (log: $D/control-build.log)"; }
+  wrap_proxy_image "$D/control/kube-proxy" "$img" "netchaos.patch=$key"
+  rm -rf "$D/src-control"
+  echo "$img"
+}
+
+# old_proxy_image: kube-proxy $OLD_PROXY_VERSION, a release built from its module.
+old_proxy_image() {
+  local img=netchaos/kube-proxy:$OLD_PROXY_VERSION
+  have_image "$img" && { echo "$img"; return; }
+  "$HERE/build-k8s.sh" "$OLD_PROXY_VERSION" kube-proxy >&2
+  wrap_proxy_image "$OUT/k8s/$OLD_PROXY_VERSION/bin/kube-proxy" "$img" "netchaos.kube-proxy=$OLD_PROXY_VERSION"
+  echo "$img"
+}
+
+# wrap_proxy_image BINARY IMAGE LABEL: the cluster's release kube-proxy image (its
+# iptables, nftables and conntrack) with only the binary replaced.
+wrap_proxy_image() {
   have_image "registry.k8s.io/kube-proxy:$V" || die "no registry.k8s.io/kube-proxy:$V image (make images builds it)"
   local d; d=$(mktemp -d "$OUT/img.XXXX")
-  install -D -m0755 "$D/control/kube-proxy" "$d/usr/local/bin/kube-proxy"
-  # the release image with only its binary replaced
-  printf 'FROM registry.k8s.io/kube-proxy:%s\nLABEL netchaos.patch=%s\nCOPY usr /usr\n' "$V" "$key" >"$d/Dockerfile"
-  DOCKER_BUILDKIT=0 docker build -q -t "$img" "$d" >/dev/null || die "control kube-proxy image build failed"
-  rm -rf "$d" "$D/src-control"
-  log lab "built $img" >&2
-  echo "$img"
+  install -D -m0755 "$1" "$d/usr/local/bin/kube-proxy"
+  printf 'FROM registry.k8s.io/kube-proxy:%s\nLABEL %s\nCOPY usr /usr\n' "$V" "$3" >"$d/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$2" "$d" >/dev/null || die "kube-proxy image $2 build failed"
+  rm -rf "$d"
+  log lab "built $2" >&2
 }
 
 set_proxy_image() { # set_proxy_image IMAGE: roll kube-proxy to IMAGE (no-op when it runs it)
@@ -91,7 +112,7 @@ set_proxy_image() { # set_proxy_image IMAGE: roll kube-proxy to IMAGE (no-op whe
 if [ "$proxy" = release ]; then
   set_proxy_image "registry.k8s.io/kube-proxy:$V"
 else
-  img=$(control_proxy_image)
+  if [ "$proxy" = old ]; then img=$(old_proxy_image); else img=$(control_proxy_image); fi
   "$BIN/kind" load docker-image --name "$NAME" "$img" >/dev/null 2>&1 || die "kind load docker-image $img failed"
   set_proxy_image "$img"
 fi

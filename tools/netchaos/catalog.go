@@ -45,6 +45,7 @@ func catalog() []entry {
 		outage(udplbrecreate.New(udplbrecreate.NodePort), "t2", "conntrack"),
 		outage(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
 		outage(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
+		outage(udplbrecreate.New(udplbrecreate.ScaleToZeroHold), "t2", "conntrack"),
 		t3,
 		// Generic faults through Chaos Mesh, where it is installed: each
 		// reports not applicable (and why) where it, its chaos-daemon or the
