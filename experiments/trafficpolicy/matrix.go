@@ -556,7 +556,7 @@ func responderClass(pod string) string {
 // expected matrix for the detected kube-proxy mode and version, and judged
 // for what a user would lose in it.
 func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
-	res := experiments.Result{Name: Name, Environment: e.Cluster, Started: time.Now(), Applicable: true, Info: info()}
+	res := experiments.Result{Name: Name, Environment: e.Cluster, Started: time.Now(), Applicable: true, Info: Info()}
 	defer func() { res.Finished = time.Now() }()
 	if len(e.Cluster.Workers()) < 2 {
 		res.Applicable, res.Reason = false, "needs two worker nodes (one with the endpoint, one without)"
@@ -574,8 +574,8 @@ func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
 	return res
 }
 
-// info describes the experiment.
-func info() experiments.Info {
+// Info describes the experiment (for its results and the catalog).
+func Info() experiments.Info {
 	return experiments.Info{
 		Title:   "T4 externalTrafficPolicy and in-cluster access to the LB IP: reachability matrix",
 		Trigger: "none: the matrix is measured as the cluster is (compare runs across versions with `netchaos diff`)",
