@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netchaos/netchaos/experiments/catalog"
 )
 
 // loadBudgets reads an outage budgets file:
@@ -18,7 +20,7 @@ import (
 //	  hostport-to-hostnetwork: 45s
 //
 // Every bad field is named in the one error returned.
-func loadBudgets(path string, chosen []entry) (map[string]time.Duration, error) {
+func loadBudgets(path string, chosen []catalog.Entry) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	if path == "" {
 		return out, nil
@@ -32,8 +34,8 @@ func loadBudgets(path string, chosen []entry) (map[string]time.Duration, error) 
 		return nil, fmt.Errorf("budgets %s: %w", path, err)
 	}
 	known := map[string]bool{"default": true}
-	for _, e := range catalog() {
-		known[e.name] = true
+	for _, e := range catalog.All() {
+		known[e.Name] = true
 	}
 	keys := make([]string, 0, len(budgets))
 	for k := range budgets {
@@ -56,8 +58,8 @@ func loadBudgets(path string, chosen []entry) (map[string]time.Duration, error) 
 	}
 	if d, ok := out["default"]; ok {
 		for _, e := range chosen {
-			if _, own := out[e.name]; !own {
-				out[e.name] = d
+			if _, own := out[e.Name]; !own {
+				out[e.Name] = d
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netchaos/netchaos/experiments/catalog"
 )
 
 // Bad input is one line on stderr and exit code 2, never a stack trace.
@@ -64,7 +66,7 @@ func TestBudgetsFileErrorsNameEveryField(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/b.yaml"
 	os.WriteFile(path, []byte("budgets:\n  default: ten\n  t9-foo: 5s\n  udp-recreate-lb: -3s\n  hostport-to-hostnetwork: 30s\n"), 0o644)
-	_, err := loadBudgets(path, catalog())
+	_, err := loadBudgets(path, catalog.All())
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -77,7 +79,7 @@ func TestBudgetsFileErrorsNameEveryField(t *testing.T) {
 		t.Errorf("error is not one line: %q", err)
 	}
 	os.WriteFile(path, []byte("budgets:\n  default: 10s\n  hostport-to-hostnetwork: 30s\n"), 0o644)
-	b, err := loadBudgets(path, catalog())
+	b, err := loadBudgets(path, catalog.All())
 	if err != nil || b["hostport-to-hostnetwork"].Seconds() != 30 || b["udp-recreate-lb"].Seconds() != 10 {
 		t.Fatalf("budgets = %v, %v", b, err)
 	}
@@ -105,7 +107,7 @@ func TestBudgetsFileShapeErrors(t *testing.T) {
 	} {
 		path := filepath.Join(t.TempDir(), "b.yaml")
 		os.WriteFile(path, []byte(tc.content), 0o644)
-		_, err := loadBudgets(path, catalog())
+		_, err := loadBudgets(path, catalog.All())
 		if err == nil {
 			t.Errorf("%q: no error", tc.content)
 			continue
@@ -122,36 +124,8 @@ func TestBudgetsFileShapeErrors(t *testing.T) {
 	for _, ok := range []string{"budgets:\n", "{}\n", "budgets: {}\n"} {
 		path := filepath.Join(t.TempDir(), "b.yaml")
 		os.WriteFile(path, []byte(ok), 0o644)
-		if b, err := loadBudgets(path, catalog()); err != nil || len(b) != 0 {
+		if b, err := loadBudgets(path, catalog.All()); err != nil || len(b) != 0 {
 			t.Errorf("%q: %v, %v; want no budgets and no error", ok, b, err)
-		}
-	}
-}
-
-// The Chaos Mesh faults are selectable by name and together by their label,
-// and each plans its fault with a time limit.
-func TestCatalogChaosMesh(t *testing.T) {
-	want := []string{"chaosmesh-partition", "chaosmesh-loss", "chaosmesh-delay", "chaosmesh-pod-kill", "chaosmesh-cni-agent-kill"}
-	got, err := selectExperiments([]string{"chaosmesh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("label chaosmesh selects %d experiments, want %d", len(got), len(want))
-	}
-	for i, e := range got {
-		if e.name != want[i] {
-			t.Errorf("entry %d is %s, want %s", i, e.name, want[i])
-		}
-		if e.nodeDisruptive {
-			t.Errorf("%s is marked node-disruptive", e.name)
-		}
-		fault := e.plan[len(e.plan)-1]
-		if !strings.HasPrefix(fault, "fault: ") || !strings.Contains(fault, "duration 20s") {
-			t.Errorf("%s: last plan line %q does not state the fault and its duration", e.name, fault)
-		}
-		if one, err := selectExperiments([]string{e.name}); err != nil || len(one) != 1 {
-			t.Errorf("select %s: %v (%d entries)", e.name, err, len(one))
 		}
 	}
 }

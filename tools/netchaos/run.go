@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/catalog"
 )
 
 func init() {
@@ -39,7 +40,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *keep < 0 || (*keep > 0 && *reportNS == "") {
 		return usagef("--keep-reports needs --report-namespace and is at least 0")
 	}
-	chosen, err := selectExperiments(sel)
+	chosen, err := catalog.Select(sel)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -69,10 +70,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c := e.Cluster
 	fmt.Fprintf(stderr, "cluster %s: %s, kube-proxy %s, CNI %s, %d nodes, %s\n", cf.name(), c.KubernetesVersion, c.KubeProxyMode, c.CNI, len(c.Nodes), c.Provider)
 	var skipped []string
-	var run []entry
+	var run []catalog.Entry
 	for _, x := range chosen {
-		if x.nodeDisruptive && !*nodeOK {
-			skipped = append(skipped, x.name)
+		if x.NodeDisruptive && !*nodeOK {
+			skipped = append(skipped, x.Name)
 			continue
 		}
 		run = append(run, x)
@@ -90,11 +91,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	w := experiments.Windows{Observe: *observe, Mitigation: experiments.DefaultWindows.Mitigation}
 	var results []experiments.Result
 	for i, x := range run {
-		fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(run), x.name)
-		res := x.run(ctx, e, w)
-		res.Budget = budgets[x.name]
+		fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(run), x.Name)
+		res := x.Run(ctx, e, w)
+		res.Budget = budgets[x.Name]
 		results = append(results, res)
-		fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", i+1, len(run), x.name, summary(e, res))
+		fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", i+1, len(run), x.Name, summary(e, res))
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "interrupted: cleaned up what this run created; writing the partial report")
 			break
@@ -136,7 +137,7 @@ func summary(e *experiments.Env, r experiments.Result) string {
 	return fmt.Sprintf("%s (%d flows, %d cells)", s, len(r.Flows), len(r.Cells))
 }
 
-func printPlan(w io.Writer, e *experiments.Env, run []entry) {
+func printPlan(w io.Writer, e *experiments.Env, run []catalog.Entry) {
 	fmt.Fprintf(w, "dry run: nothing is created. Run ID would be %[1]s; everything labelled %[2]s=%[3]s and %[4]s=%[1]s, deleted by an in-cluster janitor after %[5]s.\n",
 		e.RunID, experiments.LabelManagedBy, experiments.ManagedBy, experiments.LabelRun, e.TTL)
 	fmt.Fprintf(w, "nodes: ")
@@ -148,8 +149,8 @@ func printPlan(w io.Writer, e *experiments.Env, run []entry) {
 	}
 	fmt.Fprintln(w)
 	for _, x := range run {
-		fmt.Fprintf(w, "\n%s\n", x.name)
-		for _, p := range x.plan {
+		fmt.Fprintf(w, "\n%s\n", x.Name)
+		for _, p := range x.Info.Plan {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}
 	}
