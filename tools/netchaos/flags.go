@@ -2,55 +2,48 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"fmt"
-	"io"
+	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// newFlags returns a flag set that reports errors instead of exiting, and
-// prints its defaults only when asked (-h).
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("netchaos "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	// The flag package calls Usage on every parse error; print help only for -h.
-	fs.Usage = func() {}
-	helpOut[fs] = stderr
-	return fs
-}
-
-// helpOut remembers where each flag set prints its help.
-var helpOut = map[*flag.FlagSet]io.Writer{}
-
-func printHelp(fs *flag.FlagSet) {
-	w := helpOut[fs]
-	fmt.Fprintf(w, "usage: %s [flags]\n", fs.Name())
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-}
-
-// parse parses args; -h prints usage and ends the command successfully; any
-// other problem is a one-line usage error.
-func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(fs)
-		return exitCode(0)
-	}
-	if err != nil {
-		return usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+// noArgs refuses positional arguments: every command's input is its flags.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
 	}
 	return nil
 }
+
+// flagError is a bad flag as one line of usage error, in the flag's terms
+// (never the Go function that failed to parse it).
+func flagError(_ *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return usagef("%v", err)
+	}
+	why := bad.Unwrap().Error()
+	var num *strconv.NumError
+	if errors.As(bad.Unwrap(), &num) {
+		why = "not a number"
+		if errors.Is(num.Err, strconv.ErrRange) {
+			why = "out of range"
+		}
+	}
+	return usagef("invalid value %q for --%s: %s", bad.GetValue(), bad.GetFlag().Name, strings.TrimPrefix(why, "time: "))
+}
+
+// oneLine keeps a message on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // listFlag is a repeatable, comma-separable string flag.
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Type() string { return "strings" }
 
 func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
@@ -60,3 +53,5 @@ func (l *listFlag) Set(v string) error {
 	}
 	return nil
 }
+
+var _ pflag.Value = (*listFlag)(nil)

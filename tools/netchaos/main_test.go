@@ -24,6 +24,11 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{"echo"},
 		{"janitor", "--namespace", "x", "--at", "tomorrow"},
 		{"version", "extra"},
+		{"run", "-context", "x"},
+		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--rate", "fast"},
+		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--timeout", "5"},
+		{"run", "--nodes", "99999999999999999999"},
+		{"diff", "extra"},
 	}
 	for _, args := range cases {
 		var out, errb bytes.Buffer
@@ -34,8 +39,8 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		if len(args) > 0 && strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
 			t.Errorf("%q: want one line, got %q", args, errb.String())
 		}
-		if strings.Contains(errb.String(), "goroutine") {
-			t.Errorf("%q: stack trace", args)
+		if strings.Contains(errb.String(), "goroutine") || namesGoType(t, errb.String()) || strings.Contains(errb.String(), "strconv.") {
+			t.Errorf("%q: stack trace or Go names: %q", args, errb.String())
 		}
 	}
 }
@@ -50,15 +55,40 @@ func TestProbeRejectsDuplicateFlowNames(t *testing.T) {
 	}
 }
 
-func TestVersionAndHelp(t *testing.T) {
+func TestVersion(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "netchaos ") {
+	if code := run([]string{"version"}, &out, &errb); code != 0 || out.String() != "netchaos "+version+"\n" {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
-	out.Reset()
-	errb.Reset()
-	if code := run([]string{"probe", "-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-flow") {
-		t.Fatalf("probe -h: %d %q", code, errb.String())
+}
+
+// Help goes to stdout, spelt --flag, and exits 0; no command is bad input
+// and shows the help on stderr.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"probe", "-h"}, {"probe", "--help"}, {"help", "probe"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 || !strings.Contains(out.String(), "--flow") || errb.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 0 and the probe flags on stdout", args, code, out.String(), errb.String())
+		}
+	}
+	for _, args := range [][]string{{"-h"}, {"help"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 || !strings.Contains(out.String(), "janitor") {
+			t.Errorf("%q: exit %d, stdout %q; want exit 0 and every command on stdout", args, code, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(nil, &out, &errb); code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "Available Commands") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q; want exit 2 and the help on stderr", code, out.String(), errb.String())
+	}
+}
+
+// An unknown command is one line suggesting the closest one.
+func TestUnknownCommandSuggests(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"rnu"}, &out, &errb)
+	if msg := errb.String(); code != 2 || msg != "netchaos: unknown command \"rnu\" (did you mean run?)\n" {
+		t.Errorf("exit %d, stderr %q", code, msg)
 	}
 }
 
@@ -135,6 +165,7 @@ func TestBudgetsFileShapeErrors(t *testing.T) {
 // is touched. Each refusal is one line naming the problem, exit code 2.
 func TestClusterAndReportFlags(t *testing.T) {
 	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())           // no ~/.kube/config
 	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod
 	cases := []struct {
 		args []string
@@ -184,12 +215,7 @@ func TestReportJSONFeedsDiff(t *testing.T) {
 // (1) nor bad input (2); cleanup says nothing was removed only when it ran.
 func TestUnreachableClusterExits3(t *testing.T) {
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kc, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: x}}]
-contexts: [{name: nowhere, context: {cluster: c, user: u}}]
-`), 0o600)
+	os.WriteFile(kc, []byte(unreachable), 0o600)
 	for _, args := range [][]string{
 		{"run", "--kubeconfig", kc, "--context", "nowhere", "--experiments", "t1"},
 		{"cleanup", "--kubeconfig", kc, "--context", "nowhere"},

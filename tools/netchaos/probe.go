@@ -10,15 +10,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/netchaos/netchaos/experiments/probe"
 )
 
-func init() {
-	register("probe", "send probes and stream samples as JSON lines", runProbe)
-}
-
-func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("probe", stderr)
+func probeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "probe",
+		Short: "send probes and stream samples as JSON lines",
+		Args:  noArgs,
+	}
+	fs := cmd.Flags()
 	var specs listFlag
 	fs.Var(&specs, "flow", "flow NAME/MODE/HOST:PORT[/sport=N] (repeatable); modes: udp-pinned udp-fresh tcp-new tcp-reused")
 	rate := fs.Float64("rate", 100, "probes per second per flow")
@@ -26,60 +29,61 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	out := fs.String("out", "-", "write samples to this file (- for stdout)")
 	summary := fs.Bool("summary", false, "print a per-flow summary to stderr at the end")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if len(specs) == 0 {
-		return usagef("no --flow given")
-	}
-	if *rate <= 0 || *rate > 100000 {
-		return usagef("--rate %v out of range (0, 100000]", *rate)
-	}
-	if *timeout <= 0 || *duration < 0 {
-		return usagef("--timeout must be > 0 and --duration >= 0")
-	}
-	flows := make([]probe.Flow, 0, len(specs))
-	for _, s := range specs {
-		f, err := probe.ParseFlow(s)
-		if err != nil {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+		if len(specs) == 0 {
+			return usagef("no --flow given")
+		}
+		if *rate <= 0 || *rate > 100000 {
+			return usagef("--rate %v out of range (0, 100000]", *rate)
+		}
+		if *timeout <= 0 || *duration < 0 {
+			return usagef("--timeout must be > 0 and --duration >= 0")
+		}
+		flows := make([]probe.Flow, 0, len(specs))
+		for _, s := range specs {
+			f, err := probe.ParseFlow(s)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			flows = append(flows, f)
+		}
+		if err := probe.UniqueNames(flows...); err != nil {
 			return usagef("%v", err)
 		}
-		flows = append(flows, f)
-	}
-	if err := probe.UniqueNames(flows...); err != nil {
-		return usagef("%v", err)
-	}
-	w := stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return usagef("%v", err)
+		w := stdout
+		if *out != "-" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			defer f.Close()
+			w = f
 		}
-		defer f.Close()
-		w = f
-	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-	sink := newSampleSink(w, *summary)
-	defer sink.close()
-	opts := probe.Options{Interval: time.Duration(float64(time.Second) / *rate), Timeout: *timeout}
-	errs := make(chan error, len(flows))
-	for _, f := range flows {
-		go func() { errs <- probe.Run(ctx, f, opts, sink.emit) }()
-	}
-	var first error
-	for range flows {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+		if *duration > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *duration)
+			defer cancel()
 		}
+		sink := newSampleSink(w, *summary)
+		defer sink.close()
+		opts := probe.Options{Interval: time.Duration(float64(time.Second) / *rate), Timeout: *timeout}
+		errs := make(chan error, len(flows))
+		for _, f := range flows {
+			go func() { errs <- probe.Run(ctx, f, opts, sink.emit) }()
+		}
+		var first error
+		for range flows {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		if *summary {
+			sink.printSummary(stderr)
+		}
+		return first
 	}
-	if *summary {
-		sink.printSummary(stderr)
-	}
-	return first
+	return cmd
 }
 
 // sampleSink writes samples as JSON lines, flushing at least every 100 ms so
