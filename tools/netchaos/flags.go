@@ -55,3 +55,17 @@ func (l *listFlag) Set(v string) error {
 }
 
 var _ pflag.Value = (*listFlag)(nil)
+
+// exactlyOne is an argument check for a command taking one argument, named
+// what in messages.
+func exactlyOne(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return usagef("name the %s", what)
+		case len(args) > 1:
+			return usagef("unexpected argument %q: one %s at a time", args[1], what)
+		}
+		return nil
+	}
+}

@@ -24,6 +24,13 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{"echo"},
 		{"janitor", "--namespace", "x", "--at", "tomorrow"},
 		{"version", "extra"},
+		{"list", "t9"},
+		{"explain"},
+		{"explain", "t1"},
+		{"explain", "hostport-to-hostnetwork", "extra"},
+		{"explain", "hostport-to-hostnetwork", "--minor", "30"},
+		{"completion"},
+		{"completion", "tcsh"},
 		{"run", "-context", "x"},
 		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--rate", "fast"},
 		{"probe", "--flow", "a/udp-pinned/1.2.3.4:5", "--timeout", "5"},
@@ -55,13 +62,6 @@ func TestProbeRejectsDuplicateFlowNames(t *testing.T) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"version"}, &out, &errb); code != 0 || out.String() != "netchaos "+version+"\n" {
-		t.Fatalf("version: %d %q", code, out.String())
-	}
-}
-
 // Help goes to stdout, spelt --flag, and exits 0; no command is bad input
 // and shows the help on stderr.
 func TestHelp(t *testing.T) {
@@ -73,7 +73,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, args := range [][]string{{"-h"}, {"help"}} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 0 || !strings.Contains(out.String(), "janitor") {
+		if code := run(args, &out, &errb); code != 0 || !strings.Contains(out.String(), "explain") || !strings.Contains(out.String(), "--version") {
 			t.Errorf("%q: exit %d, stdout %q; want exit 0 and every command on stdout", args, code, out.String())
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,17 +23,22 @@ failed, 130 interrupted (after cleaning up).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				fmt.Fprint(cmd.OutOrStdout(), versionText())
+				return nil
+			}
 			// No command: the help, on stderr, as bad input.
 			cmd.SetOut(cmd.ErrOrStderr())
 			cmd.Help()
 			return exitCode(exitUsage)
 		},
 	}
+	root.Flags().Bool("version", false, "print the version, commit and build")
 	root.SetFlagErrorFunc(flagError)
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(
 		runCommand(), reportCommand(), diffCommand(), cleanupCommand(),
-		versionCommand(),
+		listCommand(), explainCommand(), versionCommand(), completionCommand(),
 		probeCommand(), echoCommand(), agentCommand(), janitorCommand(), lbproxyCommand(),
 	)
 	return root

@@ -23,7 +23,7 @@ func runCommand() *cobra.Command {
 	fs := cmd.Flags()
 	cf := addClusterFlags(fs)
 	var sel listFlag
-	fs.Var(&sel, "experiments", "experiment names or labels (t1 t2 t3 t4 conntrack ...; default all)")
+	fs.Var(&sel, "experiments", "experiment names or labels (t1 t2 t3 t4 conntrack ...; default all; netchaos list shows them)")
 	reportDir := fs.String("report-dir", "netchaos-report", "directory for report.json, report.md, report.html, junit.xml")
 	image := fs.String("image", experiments.DefaultImage, "probe agent image")
 	ttl := fs.Duration("ttl", 30*time.Minute, "time limit of everything the run creates; an in-cluster janitor enforces it")
@@ -36,6 +36,7 @@ func runCommand() *cobra.Command {
 	nodeSel := fs.String("node-selector", "", "use only worker nodes with these labels (e.g. pool=general)")
 	reportNS := fs.String("report-namespace", "", "also keep the report in the cluster, in ConfigMap "+experiments.ReportPrefix+"<run ID> of this namespace")
 	keep := fs.Int("keep-reports", 0, "with --report-namespace: delete the oldest report ConfigMaps beyond this many (0: keep all)")
+	cmd.RegisterFlagCompletionFunc("experiments", completeSelection)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, stdout, stderr := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 		if *keep < 0 || (*keep > 0 && *reportNS == "") {
