@@ -48,11 +48,13 @@ func TestCallersArgumentsParse(t *testing.T) {
 		"game-day CronJob":                        gameDay.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args,
 		"e2e interrupt run": {"run", "--kubeconfig", "/k", "--context", "kind-netchaos", "--image", "netchaos/probe:dev",
 			"--experiments", "t1", "--observe", "15s", "--allow-node-disruption", "--report-dir", "/tmp/r"},
-		"e2e rbac run":   {"run", "--kubeconfig", "/k", "--context", "kind-netchaos", "--image", "i", "--experiments", "t1,t2", "--observe", "20s", "--gate", "--report-dir", "/tmp/r"},
-		"e2e cleanup":    {"cleanup", "--kubeconfig", "/k", "--context", "kind-netchaos", "--image", "i", "--run", "abc"},
-		"e2e report":     {"report", "--kubeconfig", "/k", "--context", "c", "--from-configmap", "ns/name", "--format", "json", "--out", "/tmp/r.json"},
-		"e2e diff":       {"diff", "--before", "a.json", "--after", "b.json"},
-		"rbac-ablate.sh": {"run", "--kubeconfig", "/k", "--context", "c", "--image", "i", "--experiments", "t1", "--report-dir", "/tmp/r"},
+		"e2e rbac run":    {"run", "--kubeconfig", "/k", "--context", "kind-netchaos", "--image", "i", "--experiments", "t1,t2", "--observe", "20s", "--gate", "--report-dir", "/tmp/r"},
+		"e2e cleanup":     {"cleanup", "--kubeconfig", "/k", "--context", "kind-netchaos", "--image", "i", "--run", "abc"},
+		"e2e report":      {"report", "--kubeconfig", "/k", "--context", "c", "--from-configmap", "ns/name", "--format", "json", "--out", "/tmp/r.json"},
+		"e2e diff":        {"diff", "--before", "a.json", "--after", "b.json"},
+		"netnstest echo":  {"echo", "--udp", ":9000", "--tcp", ":9000", "--pod", "echo", "--ip", "10.99.0.2"},
+		"netnstest probe": {"probe", "--rate", "100", "--timeout", "300ms", "--flow", "udp-pinned/udp-pinned/10.99.0.2:9000", "--flow", "tcp-new/tcp-new/10.99.0.2:9000"},
+		"rbac-ablate.sh":  {"run", "--kubeconfig", "/k", "--context", "c", "--image", "i", "--experiments", "t1", "--report-dir", "/tmp/r"},
 	}
 	for caller, args := range callers {
 		cmd := parseOnly(t, caller, args)
