@@ -78,10 +78,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd != nil {
 		name = cmd.CommandPath()
 	}
+	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
 	if errors.As(err, &ue) || !started {
-		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
 	return exitError
 }
