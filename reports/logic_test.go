@@ -68,6 +68,8 @@ func TestJudge(t *testing.T) {
 			Degraded, "w/a lost 2.000 s", []Verdict{Degraded}},
 		{"a later drop the controls shared is ambient", trigger, []Flow{fl("w/pinned", false, out(0, 1), out(19, 19.3)), fl("w/fresh", true, out(0, 1), out(19.01, 19.29))}, nil, 0,
 			Resilient, "", []Verdict{Resilient, Resilient}},
+		{"the trigger's own outage after a blip is no ambient drop: a hold shows its length", trigger, []Flow{fl("w/oneway", false, out(0.6, 0.61), out(1, 40)), fl("w/fresh", true, out(1, 40))}, nil, 45 * time.Second,
+			Resilient, "", []Verdict{Resilient, Resilient}},
 		{"down again when the window closed, after recovering: a new outage, counted", trigger, []Flow{fl("w/a", false, out(0, 1), openFrom(44.5))}, nil, 0,
 			Degraded, "w/a recovered after the trigger, then down again when the window closed (lost 1.500 s", []Verdict{Degraded}},
 		{"down again for good is vulnerable by the budget", trigger, []Flow{fl("w/a", false, out(0, 1), openFrom(20))}, nil, 0,
@@ -110,6 +112,13 @@ func TestWindows(t *testing.T) {
 	}
 	if !w[1].DownAtStart || !w[1].Recovered || w[1].Lost != 48*time.Millisecond || w[1].StableAfter != 48*time.Millisecond || w[1].Verdict != Resilient {
 		t.Errorf("mitigation window %+v: want down at start, back after 48 ms, resilient", w[1])
+	}
+	e = Experiment{Name: "x", Interval: 10 * time.Millisecond, Finished: t0.Add(45 * time.Second), Inherent: 45 * time.Second,
+		Markers: []probe.Marker{{Name: "trigger", At: t0}},
+		Flows:   []Flow{fl("w/oneway", false, out(0.6, 0.61), out(1, 40)), fl("w/fresh", true, out(1, 40))}}
+	Judge(&e)
+	if h := e.Flows[0].Windows[0]; h.Lost != 39010*time.Millisecond || h.Outages != 2 || h.AmbientOutages != 0 || h.StableAfter != 40*time.Second {
+		t.Errorf("held window %+v: want both outages counted (39.01 s lost, stable 40 s after the trigger), none ambient", h)
 	}
 	if w[1].AmbientOutages != 1 || w[1].Ambient != 200*time.Millisecond {
 		t.Errorf("mitigation window %+v: want the shared drop at +40 s as 1 ambient outage of 200 ms", w[1])

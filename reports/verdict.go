@@ -138,11 +138,11 @@ func judgeWindows(e *Experiment) {
 		controls := e.controlsOf(*f)
 		f.Windows = nil
 		for wi, b := range bounds {
-			w := measure(f.Stats, b, controls, noise)
 			inherent := time.Duration(0)
 			if wi == 0 {
 				inherent = e.Inherent
 			}
+			w := measure(f.Stats, b, controls, noise, b.start.Add(inherent))
 			w.Verdict = windowVerdict(&w, f.Control, len(controls) > 0, inherent, budget, tolerance)
 			f.Windows = append(f.Windows, w)
 		}
@@ -302,8 +302,11 @@ func minTime(a, b time.Time) time.Time {
 // closed, and when it last came back for good. An outage after the
 // window's first one that the controls shared (give or take the noise
 // floor) is ambient: counted apart, and it neither costs the budget nor
-// delays the recovery.
-func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) Window {
+// delays the recovery — unless it starts before faultEnd, the end of the
+// outage the trigger causes by design: a Service's backends held at zero
+// cut every flow at once, after whatever blip came first, and that is the
+// trigger's cost, which the window must show.
+func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration, faultEnd time.Time) Window {
 	w := Window{Marker: b.marker, Start: b.start, End: b.end}
 	var cover []span
 	for _, c := range controls {
@@ -324,7 +327,7 @@ func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration) 
 			w.Recovered = true // answers stayed up for Sustain after an outage
 		}
 		shared := overlap(s, cover)
-		if w.Outages > 0 && shared > 0 && s.len()-shared <= noise && !atEnd {
+		if w.Outages > 0 && shared > 0 && s.len()-shared <= noise && !atEnd && !s.from.Before(faultEnd) {
 			w.Ambient += s.len()
 			w.AmbientOutages++
 			continue

@@ -36,7 +36,9 @@ func (x *Recreate) holdInfo() experiments.Info {
 		Controls: []string{"*/fresh"},
 		// Nothing answers while there are no backends, on any release: the
 		// failure is where the packets go meanwhile (Assess), not the outage.
-		Inherent:  Hold,
+		// The hold, plus the backends going (4.5 s from the trigger to no
+		// endpoints on kind) and coming back (5.6 s to two ready pods).
+		Inherent:  Hold + 15*time.Second,
 		Hold:      Hold,
 		Tolerance: 2 * time.Second,
 		Mechanism: holdMechanism,
