@@ -15,6 +15,15 @@ var Version = "dev"
 // experiment against its budget and expectations.
 func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 	c := e.Cluster
+	// The cluster as its runs outside a lab profile saw it: a report that
+	// sets a positive control beside a twin in another profile (kube-proxy
+	// v1.31) names the twin's profile in its row, not in the header.
+	for _, res := range results {
+		if res.Environment.Lab == "" && res.Environment.KubernetesVersion != "" {
+			c = res.Environment
+			break
+		}
+	}
 	nodes := len(c.Nodes)
 	if c.AllNodes > 0 {
 		nodes = c.AllNodes
