@@ -77,9 +77,7 @@ func (e *Env) Detect(ctx context.Context) (Environment, error) {
 		return env, fmt.Errorf("server version: %w", err)
 	}
 	env.KubernetesVersion = v.GitVersion
-	if m := minorRe.FindStringSubmatch(v.GitVersion); m != nil {
-		fmt.Sscan(m[1], &env.Minor)
-	}
+	env.Minor = minorOf(v.GitVersion)
 	nodes, err := e.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return env, fmt.Errorf("list nodes: %w", err)
@@ -205,9 +203,12 @@ func ProxyVersionOf(specs []corev1.PodSpec) string {
 }
 
 // ProxyMinor is the minor version of kube-proxy's release, 0 when unknown.
-func (e Environment) ProxyMinor() int {
+func (e Environment) ProxyMinor() int { return minorOf(e.KubeProxyVersion) }
+
+// minorOf is the minor version of a "v1.MINOR..." version, 0 when it is not one.
+func minorOf(version string) int {
 	var n int
-	if m := minorRe.FindStringSubmatch(e.KubeProxyVersion); m != nil {
+	if m := minorRe.FindStringSubmatch(version); m != nil {
 		fmt.Sscan(m[1], &n)
 	}
 	return n

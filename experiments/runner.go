@@ -183,7 +183,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	if err := r.Do("inject: "+x.Info().Trigger, func() error { return x.Inject(ctx, r) }); err != nil {
 		res.Err = fmt.Errorf("inject: %w", err)
 	}
-	if res.Err == nil && sleep(ctx, time.Until(trigger.Add(x.Info().Hold+w.Observe))) {
+	if res.Err == nil && Sleep(ctx, time.Until(trigger.Add(x.Info().Hold+w.Observe))) {
 		res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after trigger")...)
 		for _, m := range x.Mitigations() {
 			r.Mark(m.Name)
@@ -191,7 +191,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 				res.Err = fmt.Errorf("mitigation %s: %w", m.Name, err)
 				break
 			}
-			if !sleep(ctx, w.Mitigation) {
+			if !Sleep(ctx, w.Mitigation) {
 				break
 			}
 			res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after "+m.Name)...)
@@ -262,8 +262,8 @@ func tag(ev []Evidence, when string) []Evidence {
 	return ev
 }
 
-// sleep waits d unless ctx ends first; it reports whether it waited it all.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d unless ctx ends first; it reports whether it waited it all.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/netchaos/netchaos/experiments"
 	"github.com/netchaos/netchaos/reports"
@@ -77,24 +78,18 @@ func (x *Recreate) hold(ctx context.Context, r *experiments.Run) error {
 		return err
 	}
 	r.Event("backends scaled to zero")
-	for deadline := time.Now().Add(experiments.Timeouts.Delete); ; {
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, experiments.Timeouts.Delete, true, func(ctx context.Context) (bool, error) {
 		left, err := x.endpointIPs(ctx, r)
-		if err == nil && len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the Service still has endpoints %s after %s (%v)", strings.Join(left, ", "), experiments.Timeouts.Delete, err)
-		}
-		if !sleepUntil(ctx, time.Now().Add(100*time.Millisecond)) {
-			return ctx.Err()
-		}
+		return err == nil && len(left) == 0, nil
+	}); err != nil {
+		return fmt.Errorf("waiting for the Service to have no endpoints: %w", err)
 	}
 	empty := r.Event("no endpoints")
-	if !sleepUntil(ctx, empty.Add(heldAt)) {
+	if !experiments.Sleep(ctx, time.Until(empty.Add(heldAt))) {
 		return ctx.Err()
 	}
 	r.Capture(HeldWhen, x.conntrackEvidence(ctx, r, x.staleDNAT)...)
-	if !sleepUntil(ctx, empty.Add(Hold)) {
+	if !experiments.Sleep(ctx, time.Until(empty.Add(Hold))) {
 		return ctx.Err()
 	}
 	err = r.Scale(ctx, r.Namespace, "snmp-backend", 2)
@@ -117,15 +112,6 @@ func (x *Recreate) endpointIPs(ctx context.Context, r *experiments.Run) ([]strin
 	}
 	sort.Strings(ips)
 	return ips, nil
-}
-
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(time.Until(t)):
-		return true
-	}
 }
 
 // staleDNAT names the entries still DNATed to a backend the hold deleted
@@ -169,7 +155,7 @@ func (x *Recreate) Assess(env experiments.Environment, ev []experiments.Evidence
 	}
 	var kept, clean, failed []string
 	for _, e := range ev {
-		node, ok := strings.CutPrefix(e.Name, "conntrack fixed sources ")
+		node, ok := strings.CutPrefix(e.Name, ctEvidence)
 		if e.When != HeldWhen || !ok {
 			continue
 		}

@@ -415,6 +415,9 @@ func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experimen
 	return x.conntrackEvidence(ctx, r, unNATed)
 }
 
+// ctEvidence begins the name of the evidence conntrackEvidence takes.
+const ctEvidence = "conntrack fixed sources "
+
 // conntrackEvidence is the fixed 5-tuples' entries on every node, with what
 // sign finds among those addressed to the Service, and kube-proxy's
 // counters.
@@ -427,7 +430,7 @@ func (x *Recreate) conntrackEvidence(ctx context.Context, r *experiments.Run, si
 			ports = append(ports, fmt.Sprintf(":%d", p))
 		}
 		out, err := r.Agent.Run(ctx, n.Name, "sh", "-c", strings.Join(list, "; "))
-		e := experiments.Evidence{Name: fmt.Sprintf("conntrack fixed sources %s on %s", strings.Join(ports, ", "), n.Name), Text: out}
+		e := experiments.Evidence{Name: fmt.Sprintf("%s%s on %s", ctEvidence, strings.Join(ports, ", "), n.Name), Text: out}
 		switch {
 		case err != nil:
 			e.Text = "error: " + err.Error()
