@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/catalog"
 )
 
 var (
@@ -76,11 +77,11 @@ func record(r experiments.Result) {
 	resultsMu.Unlock()
 }
 
-// run executes one experiment and checks that it ran and was compared: a
-// deviation from the expected table is a finding in the report, not a
-// failed spec.
-func run(ctx context.Context, x experiments.Experiment, w experiments.Windows) experiments.Result {
-	res := env.Execute(ctx, x, w)
+// run executes one catalog experiment and checks that it ran and was
+// compared: a deviation from the expected table is a finding in the report,
+// not a failed spec.
+func run(ctx context.Context, e catalog.Entry, w experiments.Windows) experiments.Result {
+	res := e.Run(ctx, env, w)
 	record(res)
 	if !res.Applicable {
 		Skip("not applicable: " + res.Reason)
