@@ -104,16 +104,6 @@ build_images() {
 }
 
 
-# Labels: Chaos Mesh's own (the Helm chart's, which is how netchaos finds its
-# components) plus netchaos.io/install, by which uninstall finds what this
-# script created. Not app.kubernetes.io/managed-by=netchaos: `netchaos cleanup`
-# deletes everything carrying that.
-LABELS='app.kubernetes.io/name: chaos-mesh
-app.kubernetes.io/instance: chaos-mesh
-app.kubernetes.io/part-of: chaos-mesh
-netchaos.io/install: chaos-mesh'
-labels() { sed "s/^/$(printf '%*s' "$1" '')/" <<<"$LABELS"; } # labels INDENT
-
 webhook_cert() { # self-signed: the controller's webhook server will not start without one; no webhook is registered
   local d=$OUT/chaosmesh/cert
   [ -f "$d/tls.crt" ] && return
@@ -122,168 +112,11 @@ webhook_cert() { # self-signed: the controller's webhook server will not start w
     -keyout "$d/tls.key" -out "$d/tls.crt" >/dev/null 2>&1 || die "openssl could not make the webhook certificate"
 }
 
-manifest() { # manifest DAEMON(yes|no) [REASON]
-  cat <<YAML
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: $NS
-  labels:
-$(labels 4)
-    pod-security.kubernetes.io/enforce: privileged
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: chaos-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: chaos-mesh-controller-manager, labels: { netchaos.io/install: chaos-mesh } }
-rules:
-  # the Helm chart's target-namespace and cluster-level roles, cluster scoped
-  - { apiGroups: [""], resources: [pods, configmaps, secrets], verbs: [get, list, watch, delete, update, patch, create] }
-  - { apiGroups: [""], resources: [pods/log], verbs: [get] }
-  - { apiGroups: [""], resources: [events], verbs: [patch, create, watch, list, get] }
-  - { apiGroups: [""], resources: [nodes, persistentvolumes, persistentvolumeclaims, namespaces, services], verbs: [get, list, watch] }
-  - { apiGroups: [chaos-mesh.org], resources: ["*"], verbs: ["*"] }
-  - { apiGroups: [authorization.k8s.io], resources: [subjectaccessreviews], verbs: [create] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: chaos-mesh-controller-manager, labels: { netchaos.io/install: chaos-mesh } }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: chaos-mesh-controller-manager }
-subjects: [ { kind: ServiceAccount, name: chaos-controller-manager, namespace: $NS } ]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: chaos-mesh-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
-rules:
-  # the chart's control-plane role: the controller finds daemons through this namespace's EndpointSlices
-  - { apiGroups: [""], resources: [services, secrets, configmaps], verbs: [get, list, watch] }
-  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list, watch] }
-  - { apiGroups: [""], resources: [pods/exec], verbs: [create] }
-  - { apiGroups: [coordination.k8s.io], resources: [leases], verbs: ["*"] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: chaos-mesh-controller-manager, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: chaos-mesh-controller-manager }
-subjects: [ { kind: ServiceAccount, name: chaos-controller-manager, namespace: $NS } ]
----
-apiVersion: v1
-kind: Secret
-metadata: { name: chaos-mesh-webhook-certs, namespace: $NS, labels: { netchaos.io/install: chaos-mesh } }
-type: kubernetes.io/tls
-data:
-  tls.crt: $(base64 -w0 <"$OUT/chaosmesh/cert/tls.crt")
-  tls.key: $(base64 -w0 <"$OUT/chaosmesh/cert/tls.key")
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: chaos-controller-manager
-  namespace: $NS
-  labels:
-$(labels 4)
-    app.kubernetes.io/component: controller-manager
-  annotations:
-    netchaos.io/install-key: "$KEY"
-    netchaos.io/chaos-daemon: "${2:-}"
-spec:
-  replicas: 1
-  # leader election is off: never two controllers at once, even during an update
-  strategy: { type: Recreate }
-  selector: { matchLabels: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: controller-manager } }
-  template:
-    metadata:
-      labels:
-$(labels 8)
-        app.kubernetes.io/component: controller-manager
-    spec:
-      serviceAccountName: chaos-controller-manager
-      tolerations: [ { operator: Exists } ]
-      containers:
-        - name: chaos-mesh
-          image: $CTRL_IMG
-          imagePullPolicy: IfNotPresent
-          command: [/usr/local/bin/chaos-controller-manager]
-          env:
-            - { name: NAMESPACE, valueFrom: { fieldRef: { fieldPath: metadata.namespace } } }
-            - { name: TEMPLATE_NAMESPACE, valueFrom: { fieldRef: { fieldPath: metadata.namespace } } }
-            - { name: CLUSTER_SCOPED, value: "true" }
-            - { name: TARGET_NAMESPACE, value: "" }
-            - { name: CHAOS_DAEMON_SERVICE_PORT, value: "31767" }
-            - { name: TZ, value: UTC }
-            # no admission webhooks (they need the API server to trust a CA);
-            # netchaos defaults and validates its objects with the api module's code
-            - { name: ENABLED_WEBHOOKS, value: none }
-            - { name: SECURITY_MODE, value: "false" }
-            - { name: CHAOSD_SECURITY_MODE, value: "false" }
-            - { name: ENABLE_LEADER_ELECTION, value: "false" }
-            # pod-failure swaps containers' images for a pause image: the one the nodes already hold
-            - { name: POD_FAILURE_PAUSE_IMAGE, value: "$PAUSE_IMG" }
-            - { name: TEMPLATE_LABELS, value: "app.kubernetes.io/component:template" }
-            - { name: CONFIGMAP_LABELS, value: "app.kubernetes.io/component:webhook" }
-          volumeMounts: [ { name: webhook-certs, mountPath: /etc/webhook/certs, readOnly: true } ]
-          readinessProbe: { tcpSocket: { port: 10080 }, periodSeconds: 2 }
-      volumes: [ { name: webhook-certs, secret: { secretName: chaos-mesh-webhook-certs } } ]
-YAML
-  [ "$1" = yes ] || return 0
-  cat <<YAML
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: chaos-daemon
-  namespace: $NS
-  labels:
-$(labels 4)
-    app.kubernetes.io/component: chaos-daemon
-spec:
-  clusterIP: None
-  selector: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: chaos-daemon }
-  ports:
-    - { name: grpc, port: 31767, targetPort: grpc, protocol: TCP }
-    - { name: http, port: 31766, targetPort: http, protocol: TCP }
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: chaos-daemon
-  namespace: $NS
-  labels:
-$(labels 4)
-    app.kubernetes.io/component: chaos-daemon
-  annotations: { netchaos.io/install-key: "$KEY" }
-spec:
-  selector: { matchLabels: { app.kubernetes.io/name: chaos-mesh, app.kubernetes.io/component: chaos-daemon } }
-  template:
-    metadata:
-      labels:
-$(labels 8)
-        app.kubernetes.io/component: chaos-daemon
-    spec:
-      hostPID: true
-      tolerations: [ { operator: Exists } ]
-      containers:
-        - name: chaos-daemon
-          image: $DAEMON_IMG
-          imagePullPolicy: IfNotPresent
-          command: [/usr/local/bin/chaos-daemon, --runtime, containerd, --http-port, "31766", --grpc-port, "31767",
-                    --runtime-socket-path, /host-run/containerd.sock]
-          env: [ { name: TZ, value: UTC } ]
-          securityContext: { privileged: true, capabilities: { add: [SYS_PTRACE] } }
-          volumeMounts:
-            - { name: socket-path, mountPath: /host-run }
-            - { name: sys-path, mountPath: /host-sys }
-            - { name: lib-modules, mountPath: /lib/modules }
-          ports: [ { name: grpc, containerPort: 31767 }, { name: http, containerPort: 31766 } ]
-          readinessProbe: { tcpSocket: { port: 31767 }, periodSeconds: 2 }
-      volumes:
-        - { name: socket-path, hostPath: { path: /run/containerd } }
-        - { name: sys-path, hostPath: { path: /sys } }
-        - { name: lib-modules, hostPath: { path: /lib/modules } }
-YAML
+manifest() { # the deployment from chaosmesh/chaos-mesh.yaml with this install's images, key and certificate
+  ensure_pkgs envsubst:gettext-base
+  TLS_CRT=$(base64 -w0 <"$OUT/chaosmesh/cert/tls.crt") TLS_KEY=$(base64 -w0 <"$OUT/chaosmesh/cert/tls.key") \
+    CTRL_IMG=$CTRL_IMG DAEMON_IMG=$DAEMON_IMG PAUSE_IMG=$PAUSE_IMG KEY=$KEY \
+    envsubst '$TLS_CRT $TLS_KEY $CTRL_IMG $DAEMON_IMG $PAUSE_IMG $KEY' <"$HERE/chaosmesh/chaos-mesh.yaml"
 }
 
 install_mesh() { # install_mesh CLUSTER KUBECONFIG
@@ -295,7 +128,7 @@ install_mesh() { # install_mesh CLUSTER KUBECONFIG
   source_tree   # the CRDs come from the same module download
   PAUSE_IMG=$($K get nodes -o jsonpath='{.items[0].status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '/pause:' || true)
   PAUSE_IMG=${PAUSE_IMG:-registry.k8s.io/pause:3.10.1}
-  KEY=$( { echo "$CHAOSMESH_VERSION"; docker image inspect -f '{{.Id}}' "$CTRL_IMG" "$DAEMON_IMG"; md5sum <"$0"; md5sum <"$SRC/manifests/crd.yaml"; } | md5sum | cut -c1-12)
+  KEY=$( { echo "$CHAOSMESH_VERSION"; docker image inspect -f '{{.Id}}' "$CTRL_IMG" "$DAEMON_IMG"; md5sum <"$0"; md5sum <"$HERE/chaosmesh/chaos-mesh.yaml"; md5sum <"$SRC/manifests/crd.yaml"; } | md5sum | cut -c1-12)
   if [ "$($K -n $NS get deploy chaos-controller-manager -o jsonpath='{.metadata.annotations.netchaos\.io/install-key}' 2>/dev/null)" = "$KEY" ] &&
      $K -n $NS rollout status deploy/chaos-controller-manager --timeout=5s >/dev/null 2>&1 &&
      $K -n $NS rollout status ds/chaos-daemon --timeout=5s >/dev/null 2>&1; then
@@ -306,7 +139,7 @@ install_mesh() { # install_mesh CLUSTER KUBECONFIG
     { cat "$OUT/chaosmesh/kind-load.log" >&2; die "kind load failed"; }
   $K apply --server-side --force-conflicts -f "$SRC/manifests/crd.yaml" >/dev/null || die "applying Chaos Mesh CRDs failed"
   $K wait --for=condition=Established --timeout=60s crd/networkchaos.chaos-mesh.org crd/podchaos.chaos-mesh.org >/dev/null
-  manifest yes | $K apply -f - >/dev/null || die "applying the Chaos Mesh deployment failed"
+  manifest | $K apply -f - >/dev/null || die "applying the Chaos Mesh deployment failed"
   $K -n $NS rollout status deploy/chaos-controller-manager --timeout=180s >/dev/null ||
     { $K -n $NS logs deploy/chaos-controller-manager --tail=20 >&2 || true; die "chaos-controller-manager not ready"; }
   $K -n $NS rollout status ds/chaos-daemon --timeout=180s >/dev/null ||
@@ -331,6 +164,6 @@ case ${1:-} in
   build) build_images ;;
   install) install_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
   uninstall) uninstall_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
-  manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest yes ;;   # what install applies besides the CRDs
+  manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest ;;   # what install applies besides the CRDs
   *) die "usage: chaosmesh.sh build | install <cluster> <kubeconfig> | uninstall <cluster> <kubeconfig> | manifest" ;;
 esac
