@@ -44,20 +44,20 @@ source_tree() { # writable copy of the module download, api replace pointed at t
   touch "$SRC/.ready"
 }
 
-build_binaries() {
-  local key="$CHAOSMESH_VERSION $CHAOSMESH_API_VERSION $(md5sum <"$HERE/chaosmesh/nsexec.c")"
+build_binaries() { # both commands in one go build: one compile of what they share (nearly all of it)
+  local key="$CHAOSMESH_VERSION $CHAOSMESH_API_VERSION $(md5sum <"$HERE/chaosmesh/nsexec.c") cgo-both"
   [ "$(cat "$BIN/chaosmesh.version" 2>/dev/null)" = "$key" ] && return
   ensure_pkgs gcc:gcc
   source_tree
   local ld="-s -w -X github.com/chaos-mesh/chaos-mesh/pkg/version.gitVersion=$CHAOSMESH_VERSION"
-  log chaos-mesh "go build chaos-controller-manager ($CHAOSMESH_VERSION)"
-  (cd "$SRC" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$BIN/chaos-controller-manager" ./cmd/chaos-controller-manager) \
-    >"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building chaos-controller-manager failed (log: $OUT/chaosmesh/build.log)"; }
-  # chaos-daemon links the fake clock objects TimeChaos injects (cgo), as upstream does.
-  log chaos-mesh "go build chaos-daemon (cgo)"
+  # chaos-daemon links the fake clock objects TimeChaos injects (cgo), as upstream
+  # does; the controller-manager is built with cgo too, so that the two share
+  # every compiled package (cgo changes the net package, and so all above it),
+  # and runs on the daemon's Debian base for its libc.
+  log chaos-mesh "go build chaos-controller-manager chaos-daemon (cgo)"
   (cd "$SRC" && for c in fake_clock_gettime fake_gettimeofday; do cc -c pkg/time/fakeclock/$c.c -fPIE -O2 -o pkg/time/fakeclock/$c.o; done &&
-    GOFLAGS=-mod=mod CGO_ENABLED=1 go build -trimpath -ldflags "$ld" -o "$BIN/chaos-daemon" ./cmd/chaos-daemon) \
-    >>"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building chaos-daemon failed (log: $OUT/chaosmesh/build.log)"; }
+    GOFLAGS=-mod=mod CGO_ENABLED=1 go build -trimpath -ldflags "$ld" -o "$BIN/" ./cmd/chaos-controller-manager ./cmd/chaos-daemon) \
+    >"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building Chaos Mesh failed (log: $OUT/chaosmesh/build.log)"; }
   gcc -O2 -static -o "$BIN/chaosmesh-pause" "$SRC/hack/pause.c" || die "building pause failed"
   gcc -O2 -Wall -static -o "$BIN/nsexec" "$HERE/chaosmesh/nsexec.c" || die "building nsexec failed"
   echo "$key" >"$BIN/chaosmesh.version"
@@ -80,29 +80,26 @@ build_daemon_base() { # Debian root with the tools chaos-daemon runs (upstream's
 }
 
 build_images() {
-  local t0; t0=$(date +%s)
+  local t0 base; t0=$(date +%s)
+  build_daemon_base & base=$!   # Debian's packages download while Go compiles
   build_binaries
-  if ! fresh "$CTRL_IMG" "$BIN/chaos-controller-manager"; then
-    mkstatic "$CTRL_IMG" '' "LABEL netchaos.src=$(srcsum "$BIN/chaos-controller-manager")" -- \
-      "$BIN/chaos-controller-manager:usr/local/bin/chaos-controller-manager"
-    log chaos-mesh "built $CTRL_IMG"
-  fi
-  build_daemon_base
-  if ! fresh "$DAEMON_IMG" "$DAEMON_BASE" "$BIN/chaos-daemon" "$BIN/chaosmesh-pause" "$BIN/nsexec"; then
-    local d; d=$(mktemp -d "$OUT/img.XXXX")
-    install -D -m0755 "$BIN/chaos-daemon" "$d/usr/local/bin/chaos-daemon"
-    install -D -m0755 "$BIN/chaosmesh-pause" "$d/usr/local/bin/pause"
-    install -D -m0755 "$BIN/nsexec" "$d/usr/local/bin/nsexec"
-    printf 'FROM %s\nLABEL netchaos.src=%s\nCOPY usr /usr\n' "$DAEMON_BASE" \
-      "$(srcsum "$DAEMON_BASE" "$BIN/chaos-daemon" "$BIN/chaosmesh-pause" "$BIN/nsexec")" >"$d/Dockerfile"
-    DOCKER_BUILDKIT=0 docker build -q -t "$DAEMON_IMG" "$d" >"$OUT/chaosmesh/daemon-image.log" 2>&1 ||
-      { cat "$OUT/chaosmesh/daemon-image.log" >&2; die "chaos-daemon image build failed"; }
-    rm -rf "$d"
-    log chaos-mesh "built $DAEMON_IMG"
-  fi
+  wait "$base" || die "building the chaos-daemon base image failed"
+  image "$CTRL_IMG" "$BIN/chaos-controller-manager"
+  image "$DAEMON_IMG" "$BIN/chaos-daemon" "$BIN/chaosmesh-pause" "$BIN/nsexec"
   log chaos-mesh "images ready in $(( $(date +%s) - t0 )) s"
 }
 
+image() { # image REF BINARY...: the binaries in /usr/local/bin on the daemon base (skipped when current)
+  local ref=$1 d b; shift
+  fresh "$ref" "$DAEMON_BASE" "$@" && return
+  d=$(mktemp -d "$OUT/img.XXXX")
+  for b in "$@"; do install -D -m0755 "$b" "$d/usr/local/bin/$(basename "${b/chaosmesh-pause/pause}")"; done
+  printf 'FROM %s\nLABEL netchaos.src=%s\nCOPY usr /usr\n' "$DAEMON_BASE" "$(srcsum "$DAEMON_BASE" "$@")" >"$d/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$ref" "$d" >"$OUT/chaosmesh/image.log" 2>&1 ||
+    { cat "$OUT/chaosmesh/image.log" >&2; die "image $ref build failed"; }
+  rm -rf "$d"
+  log chaos-mesh "built $ref"
+}
 
 webhook_cert() { # self-signed: the controller's webhook server will not start without one; no webhook is registered
   local d=$OUT/chaosmesh/cert

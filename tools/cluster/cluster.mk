@@ -17,8 +17,11 @@ PROBE_IMAGE ?= netchaos/probe:dev
 
 CLUSTER_SH := $(CURDIR)/tools/cluster
 export OUT GOTOOLCHAIN
-# progress lines show seconds since this make started
-export CLUSTER_T0 := $(shell date +%s)
+# progress lines show seconds since this make (or the make test that runs it) started
+ifndef CLUSTER_T0
+CLUSTER_T0 := $(shell date +%s)
+endif
+export CLUSTER_T0
 
 .PHONY: cluster-args docker images probe-image cluster cluster-down clean-cluster cluster-smoke lab
 

@@ -6,6 +6,8 @@
 # ConfigMap kube-system/netchaos-lab, which netchaos reads into every report
 # ("lab profile: ..."), so a control run is never mistaken for a release.
 #   usage: lab.sh <cluster-name> <kubeconfig> <profile>
+#          lab.sh build <k8s-version>   every profile's builds, no cluster needed beyond the
+#                                       release's images (make test runs it beside the suite)
 # profiles:
 #   default                   ptp /24 pods, Debian portmap 1.1.1 (snat on), kube-proxy as released
 #   vpc-like                  portmap "snat": false, as the AWS VPC CNI's /32 pods (T1 control)
@@ -19,12 +21,16 @@
 #                             (within the version skew policy); fixed twin of T2 held at zero (#139628)
 source "$(dirname "$0")/lib.sh"
 source "$HERE/versions.sh"
-NAME=$1 KCFG=$2 PROFILE=$3
-KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
-CONFIG=${KIND_CONFIG:-$ROOT/kind-config.yaml}
-POD_SUBNET=$(awk '/podSubnet:/{print $2; exit}' "$CONFIG")
-SVC_SUBNET=$(awk '/serviceSubnet:/{print $2; exit}' "$CONFIG")
-V=$($KUBECTL get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cluster $NAME unreachable"
+if [ "${1:-}" = build ]; then
+  PROFILE=build V=${2:?usage: lab.sh build <k8s-version>}
+else
+  NAME=$1 KCFG=$2 PROFILE=$3
+  KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
+  CONFIG=${KIND_CONFIG:-$ROOT/kind-config.yaml}
+  POD_SUBNET=$(awk '/podSubnet:/{print $2; exit}' "$CONFIG")
+  SVC_SUBNET=$(awk '/serviceSubnet:/{print $2; exit}' "$CONFIG")
+  V=$($KUBECTL get nodes -o jsonpath='{.items[0].status.nodeInfo.kubeletVersion}') || die "cluster $NAME unreachable"
+fi
 
 case $PROFILE in
   default) cni=default proxy=release
@@ -35,6 +41,7 @@ case $PROFILE in
     desc="portmap-v0.8.7: portmap v0.8.7, before containernetworking/plugins#553 (no UDP conntrack cleanup on ADD), without masquerade; positive control for T1 in the hostNetwork → hostPort direction" ;;
   kube-proxy-no-ct-cleanup) cni=default proxy=no-ct-cleanup
     desc="kube-proxy-no-ct-cleanup: kube-proxy $V built with its UDP conntrack cleanup disabled (a control build, not a release); positive control for T2" ;;
+  build) ;;
   kube-proxy-v1.31) cni=default proxy=old
     desc="kube-proxy-v1.31: kube-proxy $OLD_PROXY_VERSION (built from its release's module) on a $V cluster, the release before the v1.32 conntrack reconciler; fixed twin for T2 held at zero backends (kubernetes#139628)" ;;
   *) die "unknown lab profile $PROFILE (default, vpc-like, portmap-v0.8.7, kube-proxy-no-ct-cleanup, kube-proxy-v1.31)" ;;
@@ -107,15 +114,25 @@ set_proxy_image() { # set_proxy_image IMAGE: roll kube-proxy to IMAGE (no-op whe
   $KUBECTL -n kube-system rollout status ds/kube-proxy --timeout=180s >/dev/null || die "kube-proxy did not roll out $1"
 }
 
-[ "$cni" = portmap-v0.8.7 ] && build_portmap_v087
-"$HERE/cni.sh" "$NAME" "$KCFG" "$POD_SUBNET" "$SVC_SUBNET" "$cni"
-if [ "$proxy" = release ]; then
-  set_proxy_image "registry.k8s.io/kube-proxy:$V"
-else
-  if [ "$proxy" = old ]; then img=$(old_proxy_image); else img=$(control_proxy_image); fi
-  "$BIN/kind" load docker-image --name "$NAME" "$img" >/dev/null 2>&1 || die "kind load docker-image $img failed"
-  set_proxy_image "$img"
+# locked NAME CMD...: CMD holding lock NAME, so that a profile switch waits for
+# the same build running beside the suite (lab.sh build) instead of racing it.
+locked() { ( flock 9; "${@:2}" ) 9>"$OUT/lab-$1.lock"; }
+if [ "$PROFILE" = build ]; then   # quickest first: the switches that need them wait least
+  t0=$(date +%s)
+  locked portmap build_portmap_v087
+  locked control control_proxy_image >/dev/null
+  locked old old_proxy_image >/dev/null
+  log lab "every profile's builds ready in $(( $(date +%s) - t0 )) s"
+  exit 0
 fi
+[ "$cni" = portmap-v0.8.7 ] && locked portmap build_portmap_v087
+img=registry.k8s.io/kube-proxy:$V
+case $proxy in old) img=$(locked old old_proxy_image) ;; no-ct-cleanup) img=$(locked control control_proxy_image) ;; esac
+"$HERE/cni.sh" "$NAME" "$KCFG" "$POD_SUBNET" "$SVC_SUBNET" "$cni"
+if [ "$proxy" != release ]; then
+  "$BIN/kind" load docker-image --name "$NAME" "$img" >/dev/null 2>&1 || die "kind load docker-image $img failed"
+fi
+set_proxy_image "$img"
 if [ -z "$desc" ]; then
   $KUBECTL -n kube-system delete configmap netchaos-lab --ignore-not-found >/dev/null
 else

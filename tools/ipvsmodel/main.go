@@ -67,12 +67,14 @@ func main() {
 }
 
 // sourceDir is this command's directory (patches and the oracle live here).
+// Built with -trimpath (the Makefile's flags) the file name is relative to
+// the module, whose root make runs from.
 func sourceDir() string {
 	_, f, _, ok := runtime.Caller(0)
-	if !ok {
-		return "."
+	if ok && filepath.IsAbs(f) {
+		return filepath.Dir(f)
 	}
-	return filepath.Dir(f)
+	return filepath.Join("tools", "ipvsmodel")
 }
 
 // offline writes reports and comparisons from the recorded models.
