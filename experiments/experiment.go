@@ -33,8 +33,9 @@ type Experiment interface {
 }
 
 // Trial is one run of an experiment: the state its Setup built. The runner
-// calls on it the steps it implements: Inject and Evidence (an Outage);
-// Recover, Interpret and Assess where it has them.
+// calls on it the steps it implements: Inject and Evidence (an Outage), or
+// Measure (a Measurer, the trial of a Survey); Recover, Interpret and
+// Assess where it has them.
 type Trial any
 
 // Outage is the trial of an experiment with a trigger: the runner waits for
@@ -61,6 +62,23 @@ type Mitigator interface {
 // the runner.
 type Recoverer interface {
 	Recover(ctx context.Context, r *Run) error
+}
+
+// Survey is implemented by an experiment without a trigger, which measures
+// the cluster as it is into cells instead of flows (T4's reachability
+// matrix). The runner deploys no node agent for it and waits for no probe
+// clients: after Setup it calls Measure on the trial, a Measurer.
+type Survey interface {
+	// ExpectedCells are the expected cells for env (Case, Expected,
+	// Source), as data: the table the catalog shows.
+	ExpectedCells(env Environment) []Cell
+}
+
+// Measurer is the trial of a Survey.
+type Measurer interface {
+	// Measure measures every cell, compared with its expectation and
+	// judged; the cells measured before an error come with it.
+	Measure(ctx context.Context, r *Run) ([]Cell, error)
 }
 
 // Info describes an experiment.

@@ -114,10 +114,11 @@ func matchAny(patterns []string, name string) bool {
 
 // Execute runs one experiment from applicability to cleanup and returns its
 // result. It reads top to bottom: applicability, namespace (with the
-// janitor), node agent, setup, steady state, and then on the trial Setup
+// janitor), node agent, setup, steady state, and on the trial Setup
 // returned the outage (evidence, trigger, observation, mitigations,
-// evidence, analysis) — and cleanup, which always runs, on a context that
-// the caller's cancellation (Ctrl-C) does not cut short.
+// evidence, analysis) — a Survey has no node agent or steady state, and its
+// cells measured instead of the outage — and cleanup, which always runs, on
+// a context that the caller's cancellation (Ctrl-C) does not cut short.
 func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result) {
 	res = Result{Name: x.Name(), Info: x.Info(), Environment: e.Cluster, Started: time.Now()}
 	defer func() { res.Finished = time.Now() }()
@@ -126,8 +127,11 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 		return res
 	}
 	res.Applicable = true
+	_, survey := x.(Survey)
 	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
-	res.Interval = r.FlowOptions.Interval
+	if !survey {
+		res.Interval = r.FlowOptions.Interval
+	}
 	r.Collector = NewCollector(e)
 	defer func() {
 		res.Actions, res.Markers = r.actions, r.markers
@@ -176,7 +180,11 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 		r.Collector.FollowPods(r.probeCtx, ns, LabelRole+"="+RoleClient)
 		return r.Collector.Steady(ctx, r.wantFlows, 20)
 	}}
-	for _, s := range []step{agent, setup, steady} {
+	steps := []step{agent, setup, steady}
+	if survey {
+		steps = []step{setup}
+	}
+	for _, s := range steps {
 		if err := r.Do(s.what, s.do); err != nil {
 			if why, ok := notApplicableReason(err); ok {
 				res.Applicable, res.Reason = false, why
@@ -186,12 +194,24 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 			return res
 		}
 	}
-	t, ok := trial.(Outage)
-	if !ok {
-		res.Err = fmt.Errorf("%s: Setup returned a %T, which is no experiments.Outage", x.Name(), trial)
-		return res
+	m, measures := trial.(Measurer)
+	t, injects := trial.(Outage)
+	switch {
+	case survey && measures:
+		var cells []Cell
+		if err := r.Do("measure", func() (err error) { cells, err = m.Measure(ctx, r); return err }); err != nil {
+			res.Err = fmt.Errorf("measure: %w", err)
+		}
+		res.Cells = append(res.Cells, cells...)
+	case !survey && injects:
+		e.outage(ctx, r, x, t, w, &res)
+	default:
+		want := "Outage"
+		if survey {
+			want = "Measurer"
+		}
+		res.Err = fmt.Errorf("%s: Setup returned a %T, which is no experiments.%s", x.Name(), trial, want)
 	}
-	e.outage(ctx, r, x, t, w, &res)
 	return res
 }
 
