@@ -7,12 +7,16 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/catalog"
 	"github.com/netchaos/netchaos/experiments/trafficpolicy"
 )
 
 var _ = Describe("T4 externalTrafficPolicy / LB IP reachability matrix", Serial, Label("t4", "policy", "experiment"), func() {
 	It("measures every client x target x policy x protocol cell, compares it with the expected matrix and judges it", func(ctx context.Context) {
-		res := trafficpolicy.Experiment(ctx, env)
+		x, err := catalog.Find(trafficpolicy.Name)
+		Expect(err).NotTo(HaveOccurred())
+		res := x.Run(ctx, env, experiments.DefaultWindows)
 		record(res)
 		if !res.Applicable {
 			Skip("not applicable: " + res.Reason)

@@ -10,8 +10,11 @@ import (
 	"github.com/netchaos/netchaos/experiments/probe"
 )
 
-// Experiment injects one documented failure and knows how to undo it. It
-// measures nothing itself: the runner runs the probes around it.
+// Experiment is one documented failure, as a stateless spec: what a
+// package's New returns and the catalog lists, safe to run any number of
+// times. It measures nothing itself: Setup starts one run and returns the
+// run's state, a Trial, which the runner keeps and calls the later steps
+// on; the runner runs the probes around it.
 type Experiment interface {
 	// Name is short and label-safe, e.g. "hostnetwork-flip".
 	Name() string
@@ -19,25 +22,63 @@ type Experiment interface {
 	Info() Info
 	// Applies says whether the experiment can run in env, and why not.
 	Applies(env Environment) (ok bool, reason string)
+	// Expectations are the expected outcomes per flow for env, as data.
+	Expectations(env Environment) []Expect
 	// Setup deploys the workload and the probe clients (pods labelled
-	// RoleClient, whose logs the runner collects) into r.Namespace, and
-	// reports how many flows to expect with r.WantFlows.
-	Setup(ctx context.Context, r *Run) error
+	// RoleClient, whose logs the runner collects) into r.Namespace, reports
+	// how many flows to expect with r.WantFlows, and returns the run's
+	// state. It returns that state even when it fails partway, so that
+	// Recover can undo what it did.
+	Setup(ctx context.Context, r *Run) (Trial, error)
+}
+
+// Trial is one run of an experiment: the state its Setup built. The runner
+// calls on it the steps it implements: Inject and Evidence (an Outage), or
+// Measure (a Measurer, the trial of a Survey); Recover, Interpret and
+// Assess where it has them.
+type Trial any
+
+// Outage is the trial of an experiment with a trigger: the runner waits for
+// the steady state, injects, observes, applies the experiment's mitigations
+// and reads the evidence before and after each.
+type Outage interface {
 	// Inject fires the trigger.
 	Inject(ctx context.Context, r *Run) error
-	// Mitigations are the known fixes, applied in order after the trigger's
-	// observation window, each observed in turn.
-	Mitigations() []Mitigation
 	// Evidence reads the state that explains the outcome (conntrack entries,
 	// NAT rules, ip rules); called before the trigger, after it and after
 	// each mitigation.
 	Evidence(ctx context.Context, r *Run) []Evidence
-	// Expectations are the expected outcomes per flow for env, as data.
-	Expectations(env Environment) []Expect
-	// Recover undoes what the experiment changed outside its namespace
-	// (node state). It must be idempotent and tolerate partial setup; the
-	// namespace itself is deleted by the runner.
+}
+
+// Mitigator is implemented by experiments with known fixes: applied in
+// order after the trigger's observation window, each observed in turn.
+type Mitigator interface {
+	Mitigations() []Mitigation
+}
+
+// Recoverer is implemented by trials that change state outside the run's
+// namespace (node state, a Chaos Mesh fault): Recover undoes it. It must be
+// idempotent and tolerate partial setup; the namespace itself is deleted by
+// the runner.
+type Recoverer interface {
 	Recover(ctx context.Context, r *Run) error
+}
+
+// Survey is implemented by an experiment without a trigger, which measures
+// the cluster as it is into cells instead of flows (T4's reachability
+// matrix). The runner deploys no node agent for it and waits for no probe
+// clients: after Setup it calls Measure on the trial, a Measurer.
+type Survey interface {
+	// ExpectedCells are the expected cells for env (Case, Expected,
+	// Source), as data: the table the catalog shows.
+	ExpectedCells(env Environment) []Cell
+}
+
+// Measurer is the trial of a Survey.
+type Measurer interface {
+	// Measure measures every cell, compared with its expectation and
+	// judged; the cells measured before an error come with it.
+	Measure(ctx context.Context, r *Run) ([]Cell, error)
 }
 
 // Info describes an experiment.
@@ -79,8 +120,23 @@ type Mechanism struct {
 
 // Mitigation is a known fix.
 type Mitigation struct {
-	Name  string
-	Apply func(ctx context.Context, r *Run) error
+	Name string
+	// Apply applies the fix to the run whose state is t (what Setup
+	// returned).
+	Apply func(ctx context.Context, r *Run, t Trial) error
+}
+
+// Mitigate is the Mitigation name applied by apply, a method of the
+// experiment's trial type T given as a method expression:
+// Mitigate("restart client", (*trial).restartClient).
+func Mitigate[T Trial](name string, apply func(T, context.Context, *Run) error) Mitigation {
+	return Mitigation{Name: name, Apply: func(ctx context.Context, r *Run, t Trial) error {
+		typed, ok := t.(T)
+		if !ok {
+			return fmt.Errorf("mitigation %s applies to a %T, not to a %T", name, typed, t)
+		}
+		return apply(typed, ctx, r)
+	}}
 }
 
 // Evidence is one captured piece of state.
@@ -128,12 +184,13 @@ type Run struct {
 	// FlowOptions are the probe settings clients should use.
 	FlowOptions probe.Options
 
-	probeCtx  context.Context
-	wantFlows int
-	mu        sync.Mutex // guards what steps on several nodes at once record
-	actions   []Action
-	markers   []probe.Marker
-	evidence  []Evidence
+	probeCtx   context.Context
+	stopProbes context.CancelFunc
+	wantFlows  int
+	mu         sync.Mutex // guards what steps on several nodes at once record
+	actions    []Action
+	markers    []probe.Marker
+	evidence   []Evidence
 }
 
 // ProbeContext is the context probes the runner or an experiment start

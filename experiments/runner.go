@@ -85,16 +85,16 @@ type Check struct {
 	Conformance string
 }
 
-// Interpreter is implemented by experiments that read their flows for signs
-// the generic analysis does not know (answers while a Service did not
-// exist); what it finds is added to the run's evidence.
+// Interpreter is implemented by trials that read their flows for signs the
+// generic analysis does not know (answers while a Service did not exist);
+// what it finds is added to the run's evidence.
 type Interpreter interface {
 	Interpret(flows []FlowResult, markers []probe.Marker) []Evidence
 }
 
-// Assessor is implemented by experiments whose verdict rests on captured
-// state as well as on outages: a fault whose outage is inherent (a Service
-// held at zero backends loses everything sent to it) can still leave the
+// Assessor is implemented by trials whose verdict rests on captured state
+// as well as on outages: a fault whose outage is inherent (a Service held
+// at zero backends loses everything sent to it) can still leave the
 // failure's mark (traffic DNATed to a deleted pod: kubernetes#139628).
 // Its cells join the report's expected-versus-observed rows, and a cell
 // with Verdict vulnerable makes the experiment vulnerable.
@@ -114,9 +114,11 @@ func matchAny(patterns []string, name string) bool {
 
 // Execute runs one experiment from applicability to cleanup and returns its
 // result. It reads top to bottom: applicability, namespace (with the
-// janitor), node agent, setup, steady state, evidence, trigger, observation,
-// mitigations, evidence, analysis — and cleanup, which always runs, on a
-// context that the caller's cancellation (Ctrl-C) does not cut short.
+// janitor), node agent, setup, steady state, and on the trial Setup
+// returned the outage (evidence, trigger, observation, mitigations,
+// evidence, analysis) — a Survey has no node agent or steady state, and its
+// cells measured instead of the outage — and cleanup, which always runs, on
+// a context that the caller's cancellation (Ctrl-C) does not cut short.
 func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result) {
 	res = Result{Name: x.Name(), Info: x.Info(), Environment: e.Cluster, Started: time.Now()}
 	defer func() { res.Finished = time.Now() }()
@@ -125,8 +127,11 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 		return res
 	}
 	res.Applicable = true
+	_, survey := x.(Survey)
 	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
-	res.Interval = r.FlowOptions.Interval
+	if !survey {
+		res.Interval = r.FlowOptions.Interval
+	}
 	r.Collector = NewCollector(e)
 	defer func() {
 		res.Actions, res.Markers = r.actions, r.markers
@@ -140,14 +145,23 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	r.Namespace, res.Namespace = ns, ns
 	e.Log("[%s] namespace %s (janitor deletes it at the latest in %s)", x.Name(), ns, e.TTL)
-	pctx, stopProbes := context.WithCancel(ctx)
-	r.probeCtx = pctx
+	r.probeCtx, r.stopProbes = context.WithCancel(ctx)
+	var trial Trial
 	defer func() {
-		stopProbes()
+		r.stopProbes()
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeouts.Delete+time.Minute)
 		defer cancel()
-		if r.Agent != nil {
-			if err := r.Do("recover node state", func() error { return x.Recover(cctx, r) }); err != nil && res.Err == nil {
+		// The step is the runner's: recorded once the node agent ran, as
+		// reports always listed it, and whenever the trial can recover.
+		rec, ok := trial.(Recoverer)
+		if ok || r.Agent != nil {
+			err := r.Do("recover node state", func() error {
+				if !ok {
+					return nil // nothing changed outside the namespace
+				}
+				return rec.Recover(cctx, r)
+			})
+			if err != nil && res.Err == nil {
 				res.Err = fmt.Errorf("recover: %w", err)
 			}
 		}
@@ -156,16 +170,19 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 		}
 	}()
 
-	steps := []struct {
+	type step struct {
 		what string
 		do   func() error
-	}{
-		{"deploy node agent", func() (err error) { r.Agent, err = e.DeployAgent(ctx, ns, x.Name()); return err }},
-		{"set up workload and probes", func() error { return x.Setup(ctx, r) }},
-		{"wait for steady state", func() error {
-			r.Collector.FollowPods(pctx, ns, LabelRole+"="+RoleClient)
-			return r.Collector.Steady(ctx, r.wantFlows, 20)
-		}},
+	}
+	agent := step{"deploy node agent", func() (err error) { r.Agent, err = e.DeployAgent(ctx, ns, x.Name()); return err }}
+	setup := step{"set up workload and probes", func() (err error) { trial, err = x.Setup(ctx, r); return err }}
+	steady := step{"wait for steady state", func() error {
+		r.Collector.FollowPods(r.probeCtx, ns, LabelRole+"="+RoleClient)
+		return r.Collector.Steady(ctx, r.wantFlows, 20)
+	}}
+	steps := []step{agent, setup, steady}
+	if survey {
+		steps = []step{setup}
 	}
 	for _, s := range steps {
 		if err := r.Do(s.what, s.do); err != nil {
@@ -177,40 +194,67 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 			return res
 		}
 	}
-	res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "before trigger")...)
+	m, measures := trial.(Measurer)
+	t, injects := trial.(Outage)
+	switch {
+	case survey && measures:
+		var cells []Cell
+		if err := r.Do("measure", func() (err error) { cells, err = m.Measure(ctx, r); return err }); err != nil {
+			res.Err = fmt.Errorf("measure: %w", err)
+		}
+		res.Cells = append(res.Cells, cells...)
+	case !survey && injects:
+		e.outage(ctx, r, x, t, w, &res)
+	default:
+		want := "Outage"
+		if survey {
+			want = "Measurer"
+		}
+		res.Err = fmt.Errorf("%s: Setup returned a %T, which is no experiments.%s", x.Name(), trial, want)
+	}
+	return res
+}
 
+// outage is the trigger and what follows it: evidence before the trigger,
+// the trigger, the observation window, each mitigation with its window,
+// evidence after each, and the analysis of the flows.
+func (e *Env) outage(ctx context.Context, r *Run, x Experiment, t Outage, w Windows, res *Result) {
+	res.Evidence = append(res.Evidence, tag(t.Evidence(ctx, r), "before trigger")...)
 	trigger := r.Mark("trigger")
-	if err := r.Do("inject: "+x.Info().Trigger, func() error { return x.Inject(ctx, r) }); err != nil {
+	if err := r.Do("inject: "+res.Info.Trigger, func() error { return t.Inject(ctx, r) }); err != nil {
 		res.Err = fmt.Errorf("inject: %w", err)
 	}
-	if res.Err == nil && Sleep(ctx, time.Until(trigger.Add(x.Info().Hold+w.Observe))) {
-		res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after trigger")...)
-		for _, m := range x.Mitigations() {
+	if res.Err == nil && Sleep(ctx, time.Until(trigger.Add(res.Info.Hold+w.Observe))) {
+		res.Evidence = append(res.Evidence, tag(t.Evidence(ctx, r), "after trigger")...)
+		var ms []Mitigation
+		if m, ok := x.(Mitigator); ok {
+			ms = m.Mitigations()
+		}
+		for _, m := range ms {
 			r.Mark(m.Name)
-			if err := r.Do("mitigate: "+m.Name, func() error { return m.Apply(ctx, r) }); err != nil {
+			if err := r.Do("mitigate: "+m.Name, func() error { return m.Apply(ctx, r, t) }); err != nil {
 				res.Err = fmt.Errorf("mitigation %s: %w", m.Name, err)
 				break
 			}
 			if !Sleep(ctx, w.Mitigation) {
 				break
 			}
-			res.Evidence = append(res.Evidence, tag(x.Evidence(ctx, r), "after "+m.Name)...)
+			res.Evidence = append(res.Evidence, tag(t.Evidence(ctx, r), "after "+m.Name)...)
 		}
 	}
 	if ctx.Err() != nil && res.Err == nil {
 		res.Err = fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	end := time.Now()
-	stopProbes()
+	r.stopProbes()
 	r.Collector.Wait()
-	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster), x.Info().Controls)
-	if in, ok := x.(Interpreter); ok {
+	res.Flows = analyze(r.Collector, r.markers, end, x.Expectations(e.Cluster), res.Info.Controls)
+	if in, ok := t.(Interpreter); ok {
 		r.evidence = append(r.evidence, in.Interpret(res.Flows, r.markers)...)
 	}
-	if a, ok := x.(Assessor); ok && res.Err == nil {
+	if a, ok := t.(Assessor); ok && res.Err == nil {
 		res.Cells = append(res.Cells, a.Assess(e.Cluster, append(append([]Evidence{}, res.Evidence...), r.evidence...))...)
 	}
-	return res
 }
 
 // analyze measures every flow after every marker, each in the window up to

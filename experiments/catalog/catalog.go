@@ -32,13 +32,8 @@ type Entry struct {
 	// Info describes the experiment: title, trigger, sources, the plan a
 	// dry run prints, its control flows and the documented mechanism.
 	Info experiments.Info
-	// Experiment is the experiment itself; nil for one that is not an
-	// experiments.Experiment (T4's matrix), which only Run runs.
+	// Experiment is the experiment itself.
 	Experiment experiments.Experiment
-	// Expected is the expected-outcome table for an environment.
-	Expected func(env experiments.Environment) []Expected
-	// Run runs the experiment against e and returns its result.
-	Run func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result
 }
 
 // Expected is one row of an expected-outcome table: what should happen to
@@ -49,73 +44,58 @@ type Expected struct {
 	Source string
 }
 
-// outage is an entry for an outage experiment (trigger, observe, mitigate),
-// run by the suite's runner.
-func outage(x experiments.Experiment, labels ...string) Entry {
-	return Entry{
-		Name:       x.Name(),
-		Labels:     labels,
-		Info:       x.Info(),
-		Experiment: x,
-		Expected: func(env experiments.Environment) []Expected {
-			var rows []Expected
-			for _, w := range x.Expectations(env) {
-				c := w.Flow
-				if w.Marker != "" && w.Marker != "trigger" {
-					c += " after " + w.Marker
-				}
-				rows = append(rows, Expected{Case: c, Want: w.Want(), Source: w.Source})
-			}
-			return rows
-		},
-		Run: func(ctx context.Context, e *experiments.Env, w experiments.Windows) experiments.Result {
-			return e.Execute(ctx, x, w)
-		},
-	}
+// entry is the entry of experiment x with its labels.
+func entry(x experiments.Experiment, labels ...string) Entry {
+	return Entry{Name: x.Name(), Labels: labels, Info: x.Info(), Experiment: x}
 }
 
-// matrix is the entry for T4, which measures a reachability matrix instead
-// of an outage and is not an experiments.Experiment.
-func matrix() Entry {
-	return Entry{
-		Name:   trafficpolicy.Name,
-		Labels: []string{"t4", "policy"},
-		Info:   trafficpolicy.Info(),
-		Expected: func(env experiments.Environment) []Expected {
-			var rows []Expected
-			for _, c := range trafficpolicy.ExpectedCells(env) {
-				rows = append(rows, Expected{Case: c.Case, Want: c.Expected, Source: c.Source})
-			}
-			return rows
-		},
-		Run: func(ctx context.Context, e *experiments.Env, _ experiments.Windows) experiments.Result {
-			return trafficpolicy.Experiment(ctx, e)
-		},
+// Expected is the expected-outcome table for env: a row per flow pattern
+// and marker, and for a survey (experiments.Survey) a row per cell.
+func (e Entry) Expected(env experiments.Environment) []Expected {
+	var rows []Expected
+	for _, w := range e.Experiment.Expectations(env) {
+		c := w.Flow
+		if w.Marker != "" && w.Marker != "trigger" {
+			c += " after " + w.Marker
+		}
+		rows = append(rows, Expected{Case: c, Want: w.Want(), Source: w.Source})
 	}
+	if s, ok := e.Experiment.(experiments.Survey); ok {
+		for _, c := range s.ExpectedCells(env) {
+			rows = append(rows, Expected{Case: c.Case, Want: c.Expected, Source: c.Source})
+		}
+	}
+	return rows
+}
+
+// Run runs the experiment against env (experiments.Env.Execute) and
+// returns its result.
+func (e Entry) Run(ctx context.Context, env *experiments.Env, w experiments.Windows) experiments.Result {
+	return env.Execute(ctx, e.Experiment, w)
 }
 
 // All is every experiment, in the order a run runs them.
 func All() []Entry {
-	t3 := outage(networkdrestart.New(), "t3", "routing")
+	t3 := entry(networkdrestart.New(), "t3", "routing")
 	t3.NodeDisruptive = true
 	return []Entry{
-		outage(hostnetworkflip.New(hostnetworkflip.ToHostNetwork), "t1", "conntrack"),
-		outage(hostnetworkflip.New(hostnetworkflip.ToHostPort), "t1", "conntrack"),
-		outage(udplbrecreate.New(udplbrecreate.LoadBalancer), "t2", "conntrack"),
-		outage(udplbrecreate.New(udplbrecreate.NodePort), "t2", "conntrack"),
-		outage(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
-		outage(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
-		outage(udplbrecreate.New(udplbrecreate.ScaleToZeroHold), "t2", "conntrack"),
+		entry(hostnetworkflip.New(hostnetworkflip.ToHostNetwork), "t1", "conntrack"),
+		entry(hostnetworkflip.New(hostnetworkflip.ToHostPort), "t1", "conntrack"),
+		entry(udplbrecreate.New(udplbrecreate.LoadBalancer), "t2", "conntrack"),
+		entry(udplbrecreate.New(udplbrecreate.NodePort), "t2", "conntrack"),
+		entry(udplbrecreate.New(udplbrecreate.ClusterIP), "t2", "conntrack"),
+		entry(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
+		entry(udplbrecreate.New(udplbrecreate.ScaleToZeroHold), "t2", "conntrack"),
 		t3,
 		// Generic faults through Chaos Mesh, where it is installed: each
 		// reports not applicable (and why) where it, its chaos-daemon or the
 		// kernel's netem qdisc is missing.
-		outage(chaosmesh.NewPartition(), "chaosmesh"),
-		outage(chaosmesh.NewLoss(), "chaosmesh"),
-		outage(chaosmesh.NewDelay(), "chaosmesh"),
-		outage(chaosmesh.NewPodKill(), "chaosmesh"),
-		outage(chaosmesh.NewCNIAgentKill(), "chaosmesh"),
-		matrix(),
+		entry(chaosmesh.NewPartition(), "chaosmesh"),
+		entry(chaosmesh.NewLoss(), "chaosmesh"),
+		entry(chaosmesh.NewDelay(), "chaosmesh"),
+		entry(chaosmesh.NewPodKill(), "chaosmesh"),
+		entry(chaosmesh.NewCNIAgentKill(), "chaosmesh"),
+		entry(trafficpolicy.New(), "t4", "policy"),
 	}
 }
 

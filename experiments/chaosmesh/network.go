@@ -65,24 +65,34 @@ func newOptions(opts []Option) options {
 // Network is a NetworkChaos on the path from the probe clients to the echo
 // server.
 type Network struct {
-	faultRun
-	path *path
+	faultSpec
 }
+
+// networkTrial is one run of a Network.
+type networkTrial struct {
+	faultTrial
+	x *Network
+}
+
+var (
+	_ experiments.Outage    = (*networkTrial)(nil)
+	_ experiments.Recoverer = (*networkTrial)(nil)
+)
 
 // NewPartition cuts the path in both directions (iptables/ipset in the pods'
 // network namespaces, by chaos-daemon).
 func NewPartition(opts ...Option) *Network {
-	return &Network{faultRun: faultRun{kind: Partition, o: newOptions(opts)}}
+	return &Network{faultSpec{kind: Partition, o: newOptions(opts)}}
 }
 
 // NewLoss drops a percentage of the path's packets (tc netem).
 func NewLoss(opts ...Option) *Network {
-	return &Network{faultRun: faultRun{kind: Loss, o: newOptions(opts)}}
+	return &Network{faultSpec{kind: Loss, o: newOptions(opts)}}
 }
 
 // NewDelay delays the path's packets (tc netem).
 func NewDelay(opts ...Option) *Network {
-	return &Network{faultRun: faultRun{kind: Delay, o: newOptions(opts)}}
+	return &Network{faultSpec{kind: Delay, o: newOptions(opts)}}
 }
 
 // Name implements experiments.Experiment.
@@ -141,11 +151,11 @@ func (x *Network) Applies(env experiments.Environment) (bool, string) {
 }
 
 // Setup implements experiments.Experiment.
-func (x *Network) Setup(ctx context.Context, r *experiments.Run) error {
-	x.fault = nil
+func (x *Network) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
+	t := &networkTrial{x: x}
 	daemons, err := installed(ctx, r, NetworkChaosResource.Resource, true)
 	if err != nil {
-		return err
+		return t, err
 	}
 	var nodes []string
 	echo := ""
@@ -158,21 +168,22 @@ func (x *Network) Setup(ctx context.Context, r *experiments.Run) error {
 		}
 	}
 	if echo == "" {
-		return experiments.NotApplicable("chaos-daemon runs on no worker node (only on %v)", nodes)
+		return t, experiments.NotApplicable("chaos-daemon runs on no worker node (only on %v)", nodes)
 	}
 	if x.kind != Partition {
 		missing, err := qdiscsMissing(ctx, r, nodes)
 		if err != nil {
-			return err
+			return t, err
 		}
 		if why := lacksReason(missing); why != "" {
-			return experiments.NotApplicable("%s: chaos-daemon builds NetworkChaos %s from tc prio, sfq and netem qdiscs", why, x.kind)
+			return t, experiments.NotApplicable("%s: chaos-daemon builds NetworkChaos %s from tc prio, sfq and netem qdiscs", why, x.kind)
 		}
 	}
-	if x.path, err = deployEcho(ctx, r, echo); err != nil {
-		return err
+	p, err := deployEcho(ctx, r, echo)
+	if err != nil {
+		return t, err
 	}
-	return deployClients(ctx, r, x.path, nodes, hostPort(x.path.echoPod.Status.PodIP))
+	return t, deployClients(ctx, r, p, nodes, hostPort(p.echoPod.Status.PodIP))
 }
 
 // Object is the NetworkChaos this experiment creates in namespace ns.
@@ -184,12 +195,12 @@ func (x *Network) Object(ns string, labels map[string]string) (*v1alpha1.Network
 	})
 }
 
-// Inject implements experiments.Experiment: create the NetworkChaos and wait
+// Inject implements experiments.Outage: create the NetworkChaos and wait
 // until Chaos Mesh reports it applied to every selected pod.
-func (x *Network) Inject(ctx context.Context, r *experiments.Run) error {
-	obj, err := x.Object(r.Namespace, r.Labels("fault"))
+func (t *networkTrial) Inject(ctx context.Context, r *experiments.Run) error {
+	obj, err := t.x.Object(r.Namespace, r.Labels("fault"))
 	if err != nil {
 		return err
 	}
-	return x.inject(ctx, r, obj)
+	return t.inject(ctx, r, obj)
 }

@@ -29,19 +29,29 @@ var cniAgents = map[string]Selection{
 // server through its ClusterIP Service: of the echo server's own pod, or of
 // the CNI agent pod on the echo server's node.
 type PodKillExp struct {
-	faultRun
-	path   *path
+	faultSpec
+}
+
+// podKillTrial is one run of a PodKillExp: the pods it kills.
+type podKillTrial struct {
+	faultTrial
+	x      *PodKillExp
 	target Selection
 }
 
+var (
+	_ experiments.Outage    = (*podKillTrial)(nil)
+	_ experiments.Recoverer = (*podKillTrial)(nil)
+)
+
 // NewPodKill kills the echo server's pod; its Deployment replaces it.
 func NewPodKill(opts ...Option) *PodKillExp {
-	return &PodKillExp{faultRun: faultRun{kind: PodKillEcho, o: newOptions(opts)}}
+	return &PodKillExp{faultSpec{kind: PodKillEcho, o: newOptions(opts)}}
 }
 
 // NewCNIAgentKill kills the CNI agent pod on the echo server's node.
 func NewCNIAgentKill(opts ...Option) *PodKillExp {
-	return &PodKillExp{faultRun: faultRun{kind: PodKillCNI, o: newOptions(opts)}}
+	return &PodKillExp{faultSpec{kind: PodKillCNI, o: newOptions(opts)}}
 }
 
 // Name implements experiments.Experiment.
@@ -101,48 +111,49 @@ func (x *PodKillExp) Applies(env experiments.Environment) (bool, string) {
 }
 
 // Setup implements experiments.Experiment.
-func (x *PodKillExp) Setup(ctx context.Context, r *experiments.Run) error {
-	x.fault = nil
+func (x *PodKillExp) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
+	t := &podKillTrial{x: x}
 	// pod-kill is done by the controller alone (it deletes the pod).
 	if _, err := installed(ctx, r, PodChaosResource.Resource, false); err != nil {
-		return err
+		return t, err
 	}
-	var err error
-	if x.path, err = deployEcho(ctx, r, r.Cluster.Workers()[0].Name); err != nil {
-		return err
+	p, err := deployEcho(ctx, r, r.Cluster.Workers()[0].Name)
+	if err != nil {
+		return t, err
 	}
-	x.target = Selection{Namespace: r.Namespace, Labels: map[string]string{"app": echoApp}}
+	t.target = Selection{Namespace: r.Namespace, Labels: map[string]string{"app": echoApp}}
 	if x.kind == PodKillCNI {
-		t := cniAgents[r.Cluster.CNI]
-		t.Nodes = []string{x.path.echoNode}
-		l, err := r.Kube.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(t.Labels).String(),
-			FieldSelector: "spec.nodeName=" + x.path.echoNode})
+		cni := cniAgents[r.Cluster.CNI]
+		cni.Nodes = []string{p.echoNode}
+		l, err := r.Kube.CoreV1().Pods(cni.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(cni.Labels).String(),
+			FieldSelector: "spec.nodeName=" + p.echoNode})
 		if err != nil {
-			return fmt.Errorf("find CNI agent pod: %w", err)
+			return t, fmt.Errorf("find CNI agent pod: %w", err)
 		}
 		if len(l.Items) == 0 {
-			return experiments.NotApplicable("no %s agent pod (%v in %s) on %s", r.Cluster.CNI, t.Labels, t.Namespace, x.path.echoNode)
+			return t, experiments.NotApplicable("no %s agent pod (%v in %s) on %s", r.Cluster.CNI, cni.Labels, cni.Namespace, p.echoNode)
 		}
-		x.target = t
+		t.target = cni
 	}
 	nodes := make([]string, 0, len(r.Cluster.Nodes))
 	for _, n := range r.Cluster.Nodes {
 		nodes = append(nodes, n.Name)
 	}
-	return deployClients(ctx, r, x.path, nodes, hostPort(x.path.clusterIP))
+	return t, deployClients(ctx, r, p, nodes, hostPort(p.clusterIP))
 }
 
-// Object is the PodChaos this experiment creates in namespace ns.
-func (x *PodKillExp) Object(ns string, labels map[string]string) (*v1alpha1.PodChaos, error) {
-	return PodKill(Meta{Name: x.Name(), Namespace: ns, Labels: labels}, PodFault{Duration: x.o.duration, Target: x.target})
+// Object is the PodChaos this experiment creates in namespace ns to kill
+// target.
+func (x *PodKillExp) Object(ns string, labels map[string]string, target Selection) (*v1alpha1.PodChaos, error) {
+	return PodKill(Meta{Name: x.Name(), Namespace: ns, Labels: labels}, PodFault{Duration: x.o.duration, Target: target})
 }
 
-// Inject implements experiments.Experiment: create the PodChaos and wait
-// until Chaos Mesh reports the pod killed.
-func (x *PodKillExp) Inject(ctx context.Context, r *experiments.Run) error {
-	obj, err := x.Object(r.Namespace, r.Labels("fault"))
+// Inject implements experiments.Outage: create the PodChaos and wait until
+// Chaos Mesh reports the pod killed.
+func (t *podKillTrial) Inject(ctx context.Context, r *experiments.Run) error {
+	obj, err := t.x.Object(r.Namespace, r.Labels("fault"), t.target)
 	if err != nil {
 		return err
 	}
-	return x.inject(ctx, r, obj)
+	return t.inject(ctx, r, obj)
 }

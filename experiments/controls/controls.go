@@ -36,8 +36,9 @@ type Control struct {
 	Name    string
 	// Profile is the lab profile to run in ("default": the lab as built).
 	Profile string
-	New     func() experiments.Experiment
-	Windows experiments.Windows
+	// Experiment is what runs: a spec, so one value serves every run.
+	Experiment experiments.Experiment
+	Windows    experiments.Windows
 	// Want is the verdict the experiment must come to.
 	Want reports.Verdict
 	// Signs are evidence the run must have captured: the mechanism at work
@@ -62,22 +63,22 @@ type Sign struct{ When, Shows string }
 var Table = []Control{
 	{
 		Trigger: "t1", Name: "T1 hostPort → hostNetwork, vpc-like (positive control)", Profile: "vpc-like",
-		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostNetwork) },
-		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Experiment: hostnetworkflip.New(hostnetworkflip.ToHostNetwork),
+		Windows:    experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
 		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap v0.8.7 (positive control)", Profile: "portmap-v0.8.7",
-		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
-		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Experiment: hostnetworkflip.New(hostnetworkflip.ToHostPort),
+		Windows:    experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"after trigger", "stale conntrack entry"}},
 		Mitigation: "conntrack -D",
 	},
 	{
 		Trigger: "t1", Name: "T1 hostNetwork → hostPort, portmap 1.1.1 with #553 (fixed twin)", Profile: "default",
-		New:     func() experiments.Experiment { return hostnetworkflip.New(hostnetworkflip.ToHostPort) },
-		Windows: experiments.DefaultWindows, Want: reports.Resilient,
+		Experiment: hostnetworkflip.New(hostnetworkflip.ToHostPort),
+		Windows:    experiments.DefaultWindows, Want: reports.Resilient,
 		Clean: []string{"after trigger"},
 	},
 	// T2 on the ClusterIP variant: its address exists from creation. The
@@ -91,8 +92,8 @@ var Table = []Control{
 	// experiment whose verdict is reported, not asserted.
 	{
 		Trigger: "t2", Name: "T2 ClusterIP re-created, kube-proxy without conntrack cleanup (positive control)", Profile: "kube-proxy-no-ct-cleanup",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ClusterIP) },
-		Windows: experiments.DefaultWindows, Want: reports.Vulnerable,
+		Experiment: udplbrecreate.New(udplbrecreate.ClusterIP),
+		Windows:    experiments.DefaultWindows, Want: reports.Vulnerable,
 		Signs:      []Sign{{"service absent", "un-NATed conntrack entry"}, {"after trigger", "un-NATed conntrack entry"}},
 		Clean:      []string{"after conntrack -D"},
 		Mitigation: "conntrack -D",
@@ -105,14 +106,14 @@ var Table = []Control{
 	// verdict rests on the entries read during it (udplbrecreate.Assess).
 	{
 		Trigger: "t2", Name: "T2 ClusterIP held at zero backends, kube-proxy as released (positive control)", Profile: "default",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ScaleToZeroHold) },
-		Windows: holdWindows, Want: reports.Vulnerable,
+		Experiment: udplbrecreate.New(udplbrecreate.ScaleToZeroHold),
+		Windows:    holdWindows, Want: reports.Vulnerable,
 		Signs: []Sign{{udplbrecreate.HeldWhen, "stale DNAT to a deleted backend"}},
 	},
 	{
 		Trigger: "t2", Name: "T2 ClusterIP held at zero backends, kube-proxy v1.31 (fixed twin)", Profile: "kube-proxy-v1.31",
-		New:     func() experiments.Experiment { return udplbrecreate.New(udplbrecreate.ScaleToZeroHold) },
-		Windows: holdWindows, Want: reports.Resilient,
+		Experiment: udplbrecreate.New(udplbrecreate.ScaleToZeroHold),
+		Windows:    holdWindows, Want: reports.Resilient,
 		Clean: []string{udplbrecreate.HeldWhen},
 	},
 	// T3 needs no profile: every networkd restart flushes the rules. The
@@ -120,7 +121,7 @@ var Table = []Control{
 	// after it must cost nothing, and leave the rules in place.
 	{
 		Trigger: "t3", Name: "T3 networkd restart, drop-in as the fixed twin", Profile: "default",
-		New:        func() experiments.Experiment { return networkdrestart.New() },
+		Experiment: networkdrestart.New(),
 		Windows:    experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second},
 		Want:       reports.Vulnerable,
 		Signs:      []Sign{{"after trigger", "per-pod ip rules gone"}},
@@ -154,7 +155,7 @@ func (c Control) Run(ctx context.Context, env *experiments.Env, lab Switcher) (e
 	if env.Cluster, err = env.Detect(ctx); err != nil {
 		return experiments.Result{}, reports.Experiment{}, err
 	}
-	res := env.Execute(ctx, c.New(), c.Windows)
+	res := env.Execute(ctx, c.Experiment, c.Windows)
 	return res, env.Report([]experiments.Result{res}, time.Now()).Experiments[0], res.Err
 }
 

@@ -47,11 +47,23 @@ const (
 	ToHostPort    Direction = "hostnetwork-to-hostport"
 )
 
-// Flip is the experiment.
+// Flip is the experiment, for one direction.
 type Flip struct {
+	dir Direction
+}
+
+// trial is one run: the workers its clients send from. It changes nothing
+// outside the namespace (conntrack entries age out 30 s after the clients
+// are gone), so it has no Recover.
+type trial struct {
 	dir     Direction
 	workers []string
 }
+
+var (
+	_ experiments.Mitigator = (*Flip)(nil)
+	_ experiments.Outage    = (*trial)(nil)
+)
 
 // New returns the flip experiment in one direction.
 func New(dir Direction) *Flip { return &Flip{dir: dir} }
@@ -90,16 +102,19 @@ func (f *Flip) Applies(env experiments.Environment) (bool, string) {
 	return true, ""
 }
 
-func (f *Flip) hostNetwork(after bool) bool {
-	return (f.dir == ToHostNetwork) == after
+// hostNetwork is whether the agent is in the host network before the flip
+// (after false) or after it.
+func (d Direction) hostNetwork(after bool) bool {
+	return (d == ToHostNetwork) == after
 }
 
 // Setup implements experiments.Experiment.
-func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
+func (f *Flip) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
+	t := &trial{dir: f.dir}
 	ns := r.Namespace
 	apps := r.Kube.AppsV1().DaemonSets(ns)
 	if _, err := apps.Create(ctx, f.agent(r), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create agent: %w", err)
+		return t, fmt.Errorf("create agent: %w", err)
 	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "statsd", Namespace: ns, Labels: r.Labels("agent")},
@@ -111,31 +126,30 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) error {
 	}
 	svc, err := r.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("create service: %w", err)
+		return t, fmt.Errorf("create service: %w", err)
 	}
 	client, err := f.client(r, svc.Spec.ClusterIP)
 	if err != nil {
-		return err
+		return t, err
 	}
 	if _, err := apps.Create(ctx, client, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create clients: %w", err)
+		return t, fmt.Errorf("create clients: %w", err)
 	}
-	f.workers = nil
 	for _, n := range r.Cluster.Workers() {
-		f.workers = append(f.workers, n.Name)
+		t.workers = append(t.workers, n.Name)
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=statsd-agent", len(f.workers)); err != nil {
-		return err
+	if _, err := r.ReadyPods(ctx, ns, "app=statsd-agent", len(t.workers)); err != nil {
+		return t, err
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=statsd-client", len(f.workers)); err != nil {
-		return err
+	if _, err := r.ReadyPods(ctx, ns, "app=statsd-client", len(t.workers)); err != nil {
+		return t, err
 	}
-	r.WantFlows(4 * len(f.workers))
-	return nil
+	r.WantFlows(4 * len(t.workers))
+	return t, nil
 }
 
 func (f *Flip) agent(r *experiments.Run) *appsv1.DaemonSet {
-	hn := f.hostNetwork(false)
+	hn := f.dir.hostNetwork(false)
 	c := r.Container("agent", "echo", "--udp", fmt.Sprintf(":%d", Port))
 	c.Ports = []corev1.ContainerPort{{Name: "statsd", Protocol: corev1.ProtocolUDP, ContainerPort: Port, HostPort: Port}}
 	return r.DaemonSet("statsd-agent", "agent", corev1.PodSpec{HostNetwork: hn, DNSPolicy: dnsPolicy(hn), Containers: []corev1.Container{c}})
@@ -163,10 +177,10 @@ func (f *Flip) client(r *experiments.Run, clusterIP string) (*appsv1.DaemonSet, 
 	return r.DaemonSet("statsd-client", experiments.RoleClient, corev1.PodSpec{Containers: []corev1.Container{r.Container("client", args...)}}), nil
 }
 
-// Inject implements experiments.Experiment: flip the DaemonSet and wait for
-// the rolling update to finish on every node.
-func (f *Flip) Inject(ctx context.Context, r *experiments.Run) error {
-	hn := f.hostNetwork(true)
+// Inject implements experiments.Outage: flip the DaemonSet and wait for the
+// rolling update to finish on every node.
+func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
+	hn := t.dir.hostNetwork(true)
 	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"hostNetwork":%t,"dnsPolicy":%q}}}}`, hn, dnsPolicy(hn))
 	ds, err := r.Kube.AppsV1().DaemonSets(r.Namespace).Patch(ctx, "statsd-agent", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
 	if err != nil {
@@ -175,33 +189,37 @@ func (f *Flip) Inject(ctx context.Context, r *experiments.Run) error {
 	return r.RolledOut(ctx, ds)
 }
 
-// Mitigations implements experiments.Experiment: delete the conntrack
+// Mitigations implements experiments.Mitigator: delete the conntrack
 // entries to the agent port of every worker's own address (the node IP the
 // clients send to), then restart the client on the last worker (a new pod:
 // new sockets, new source ports).
 func (f *Flip) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{
-		{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-			return r.OnNodes(ctx, r.Cluster.Workers(), func(ctx context.Context, n experiments.Node) error {
-				out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --orig-dst %s --dport %d", n.IP, Port),
-					func(ctx context.Context) (string, error) { return staleOn(ctx, r, n) })
-				r.Event("conntrack -D done on " + n.Name)
-				r.Capture("conntrack -D", experiments.Evidence{Name: "conntrack -D on " + n.Name, Text: orErr(out, nil)})
-				return err
-			})
-		}},
-		{Name: "restart client", Apply: func(ctx context.Context, r *experiments.Run) error {
-			node := f.workers[len(f.workers)-1]
-			return r.Kube.CoreV1().Pods(r.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{},
-				metav1.ListOptions{LabelSelector: "app=statsd-client", FieldSelector: "spec.nodeName=" + node})
-		}},
+		experiments.Mitigate("conntrack -D", (*trial).deleteConntrack),
+		experiments.Mitigate("restart client", (*trial).restartClient),
 	}
 }
 
-// Evidence implements experiments.Experiment: per worker, the conntrack
+func (t *trial) deleteConntrack(ctx context.Context, r *experiments.Run) error {
+	return r.OnNodes(ctx, r.Cluster.Workers(), func(ctx context.Context, n experiments.Node) error {
+		out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --orig-dst %s --dport %d", n.IP, Port),
+			func(ctx context.Context) (string, error) { return staleOn(ctx, r, n) })
+		r.Event("conntrack -D done on " + n.Name)
+		r.Capture("conntrack -D", experiments.Evidence{Name: "conntrack -D on " + n.Name, Text: orErr(out, nil)})
+		return err
+	})
+}
+
+func (t *trial) restartClient(ctx context.Context, r *experiments.Run) error {
+	node := t.workers[len(t.workers)-1]
+	return r.Kube.CoreV1().Pods(r.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{},
+		metav1.ListOptions{LabelSelector: "app=statsd-client", FieldSelector: "spec.nodeName=" + node})
+}
+
+// Evidence implements experiments.Outage: per worker, the conntrack
 // entries of the pinned flows (where they deliver to, and whether that is
 // where the agent listens now) and the hostPort DNAT rules.
-func (f *Flip) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+func (t *trial) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
 	pods, err := runPods(ctx, r)
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Workers() {
@@ -317,7 +335,3 @@ func orErr(s string, err error) string {
 func (f *Flip) Expectations(env experiments.Environment) []experiments.Expect {
 	return experiments.Lookup(expected[f.dir], env)
 }
-
-// Recover implements experiments.Experiment: nothing outside the namespace
-// changes (conntrack entries age out 30 s after the clients are gone).
-func (f *Flip) Recover(context.Context, *experiments.Run) error { return nil }

@@ -45,10 +45,20 @@ const (
 )
 
 // Restart is the experiment.
-type Restart struct {
+type Restart struct{}
+
+// trial is one run: the node whose networkd restarts, the peer that holds
+// the stand-in VPC address, and the victim pod's address.
+type trial struct {
 	node, peer experiments.Node
 	podIP      string
 }
+
+var (
+	_ experiments.Mitigator = (*Restart)(nil)
+	_ experiments.Outage    = (*trial)(nil)
+	_ experiments.Recoverer = (*trial)(nil)
+)
 
 // New returns the experiment.
 func New() *Restart { return &Restart{} }
@@ -87,55 +97,55 @@ func (x *Restart) Applies(env experiments.Environment) (bool, string) {
 // Setup implements experiments.Experiment: check networkd, snapshot the
 // node, arm the node-side restore timer, start the "VPC" echo on the peer,
 // the victim pod on the node, and its policy routing.
-func (x *Restart) Setup(ctx context.Context, r *experiments.Run) error {
+func (x *Restart) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
 	w := r.Cluster.Workers()
-	x.node, x.peer = w[0], w[1]
-	if _, err := r.Agent.Host(ctx, x.node.Name, "systemctl", "cat", "systemd-networkd.service"); err != nil {
-		return experiments.NotApplicable("node %s has no systemd-networkd", x.node.Name)
+	t := &trial{node: w[0], peer: w[1]}
+	if _, err := r.Agent.Host(ctx, t.node.Name, "systemctl", "cat", "systemd-networkd.service"); err != nil {
+		return t, experiments.NotApplicable("node %s has no systemd-networkd", t.node.Name)
 	}
-	if err := x.arm(ctx, r); err != nil {
-		return err
+	if err := t.arm(ctx, r); err != nil {
+		return t, err
 	}
-	if _, err := r.Agent.Host(ctx, x.peer.Name, "sh", "-c", peerScript()); err != nil {
-		return fmt.Errorf("vpc address on %s: %w", x.peer.Name, err)
+	if _, err := r.Agent.Host(ctx, t.peer.Name, "sh", "-c", peerScript()); err != nil {
+		return t, fmt.Errorf("vpc address on %s: %w", t.peer.Name, err)
 	}
 	// The stand-ins (with the VPC's drop) go in before the pod starts
 	// sending: without the drop the node's default route would carry the
 	// probes off the cluster.
-	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", standInScript(x.peer.IP)); err != nil {
-		return fmt.Errorf("stand-ins on %s: %w", x.node.Name, err)
+	if _, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", standInScript(t.peer.IP)); err != nil {
+		return t, fmt.Errorf("stand-ins on %s: %w", t.node.Name, err)
 	}
-	if err := x.pods(ctx, r); err != nil {
-		return err
+	if err := t.pods(ctx, r); err != nil {
+		return t, err
 	}
-	for _, c := range x.eniCommands() {
-		if _, err := r.Agent.Run(ctx, x.node.Name, c...); err != nil {
-			return fmt.Errorf("policy routing on %s: %w", x.node.Name, err)
+	for _, c := range t.eniCommands() {
+		if _, err := r.Agent.Run(ctx, t.node.Name, c...); err != nil {
+			return t, fmt.Errorf("policy routing on %s: %w", t.node.Name, err)
 		}
 	}
 	r.WantFlows(2)
-	return nil
+	return t, nil
 }
 
 // eniCommands install what the VPC CNI installs for a pod on a secondary ENI.
-func (x *Restart) eniCommands() [][]string {
+func (t *trial) eniCommands() [][]string {
 	return [][]string{
-		{"ip", "route", "replace", vpcAddr + "/32", "via", x.peer.IP, "dev", "eth0", "table", eniTable},
-		{"ip", "rule", "add", "pref", "512", "to", x.podIP, "lookup", "main"},
-		{"ip", "rule", "add", "pref", "1536", "from", x.podIP, "lookup", eniTable},
+		{"ip", "route", "replace", vpcAddr + "/32", "via", t.peer.IP, "dev", "eth0", "table", eniTable},
+		{"ip", "rule", "add", "pref", "512", "to", t.podIP, "lookup", "main"},
+		{"ip", "rule", "add", "pref", "1536", "from", t.podIP, "lookup", eniTable},
 	}
 }
 
 // arm runs armScript on the node: snapshot, restore script, timer.
-func (x *Restart) arm(ctx context.Context, r *experiments.Run) error {
-	active, _ := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "systemctl is-active systemd-networkd || true")
-	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", armScript(strings.TrimSpace(active) == "active")); err != nil {
-		return fmt.Errorf("arm restore on %s: %w", x.node.Name, err)
+func (t *trial) arm(ctx context.Context, r *experiments.Run) error {
+	active, _ := r.Agent.Host(ctx, t.node.Name, "sh", "-c", "systemctl is-active systemd-networkd || true")
+	if _, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", armScript(strings.TrimSpace(active) == "active")); err != nil {
+		return fmt.Errorf("arm restore on %s: %w", t.node.Name, err)
 	}
 	return nil
 }
 
-func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
+func (t *trial) pods(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
 	target := fmt.Sprintf("%s:%d", vpcAddr, vpcPort)
 	args, err := probe.Args(r.FlowOptions,
@@ -146,13 +156,13 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	}
 	vpc := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "vpc-service", Namespace: ns, Labels: r.Labels("vpc-service")},
-		Spec: corev1.PodSpec{NodeName: x.peer.Name, HostNetwork: true, TerminationGracePeriodSeconds: ptr.To[int64](1),
+		Spec: corev1.PodSpec{NodeName: t.peer.Name, HostNetwork: true, TerminationGracePeriodSeconds: ptr.To[int64](1),
 			Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 			Containers:  []corev1.Container{r.Container("echo", "echo", "--udp", target, "--tcp", target, "--pod", "vpc-service")}},
 	}
 	victim := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "eni-pod", Namespace: ns, Labels: r.Labels(experiments.RoleClient)},
-		Spec: corev1.PodSpec{NodeName: x.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
+		Spec: corev1.PodSpec{NodeName: t.node.Name, TerminationGracePeriodSeconds: ptr.To[int64](1),
 			// Stops sending before the node-side restore lifts the VPC drop.
 			ActiveDeadlineSeconds: ptr.To(int64(Deadline.Seconds())),
 			Containers:            []corev1.Container{r.Container("probe", args...)}},
@@ -166,40 +176,44 @@ func (x *Restart) pods(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return err
 	}
-	x.podIP = got[0].Status.PodIP
+	t.podIP = got[0].Status.PodIP
 	_, err = r.ReadyPods(ctx, ns, experiments.LabelRole+"=vpc-service", 1)
 	return err
 }
 
-// Inject implements experiments.Experiment.
-func (x *Restart) Inject(ctx context.Context, r *experiments.Run) error {
-	_, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", networkdCmd)
+// Inject implements experiments.Outage.
+func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
+	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", networkdCmd)
 	return err
 }
 
-// Mitigations implements experiments.Experiment: first what the CNI does on
+// Mitigations implements experiments.Mitigator: first what the CNI does on
 // pod re-creation (re-add the rules); then the known fix — the drop-in — and
 // the same restart again, which should now cost nothing.
 func (x *Restart) Mitigations() []experiments.Mitigation {
 	return []experiments.Mitigation{
-		{Name: "re-add pod rules", Apply: func(ctx context.Context, r *experiments.Run) error {
-			for _, c := range x.eniCommands()[1:] {
-				r.Agent.Run(ctx, x.node.Name, c...) // "File exists" when networkd left it: fine
-			}
-			return nil
-		}},
-		{Name: "drop-in + restart networkd", Apply: func(ctx context.Context, r *experiments.Run) error {
-			cmd := fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
-			_, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", cmd)
-			return err
-		}},
+		experiments.Mitigate("re-add pod rules", (*trial).reAddRules),
+		experiments.Mitigate("drop-in + restart networkd", (*trial).dropIn),
 	}
 }
 
-// Evidence implements experiments.Experiment: the node's rules and routes,
+func (t *trial) reAddRules(ctx context.Context, r *experiments.Run) error {
+	for _, c := range t.eniCommands()[1:] {
+		r.Agent.Run(ctx, t.node.Name, c...) // "File exists" when networkd left it: fine
+	}
+	return nil
+}
+
+func (t *trial) dropIn(ctx context.Context, r *experiments.Run) error {
+	cmd := fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
+	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", cmd)
+	return err
+}
+
+// Evidence implements experiments.Outage: the node's rules and routes,
 // what networkd manages, and how many packets the stand-in VPC dropped
 // because they left by the main table's route.
-func (x *Restart) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+func (t *trial) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
 	cmds := []struct{ name, cmd string }{
 		{"ip rule", "ip rule show"},
 		{"ip route show table all", "ip route show table all | grep -vE '^(local|broadcast) |table local'"},
@@ -208,13 +222,13 @@ func (x *Restart) Evidence(ctx context.Context, r *experiments.Run) []experiment
 	}
 	var ev []experiments.Evidence
 	for _, c := range cmds {
-		out, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", c.cmd)
+		out, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", c.cmd)
 		if err != nil {
 			out = "error: " + err.Error()
 		}
-		e := experiments.Evidence{Name: c.name + " " + x.node.Name, Text: out}
+		e := experiments.Evidence{Name: c.name + " " + t.node.Name, Text: out}
 		if c.name == "ip rule" && err == nil {
-			e.Shows = x.rulesGone(out)
+			e.Shows = t.rulesGone(out)
 		}
 		ev = append(ev, e)
 	}
@@ -223,10 +237,10 @@ func (x *Restart) Evidence(ctx context.Context, r *experiments.Run) []experiment
 
 // rulesGone names the pod's policy rules missing from `ip rule show` output
 // ("" when both are there): the mechanism, networkd flushing foreign rules.
-func (x *Restart) rulesGone(rules string) string {
+func (t *trial) rulesGone(rules string) string {
 	var gone []string
-	for _, want := range []string{"512:\tfrom all to " + x.podIP + " lookup main", "1536:\tfrom " + x.podIP + " lookup " + eniTable} {
-		if x.podIP != "" && !strings.Contains(rules, want) {
+	for _, want := range []string{"512:\tfrom all to " + t.podIP + " lookup main", "1536:\tfrom " + t.podIP + " lookup " + eniTable} {
+		if t.podIP != "" && !strings.Contains(rules, want) {
 			gone = append(gone, strings.ReplaceAll(want, "\t", " "))
 		}
 	}
@@ -247,12 +261,9 @@ var expected = []experiments.Rule{{Expect: []experiments.Expect{
 	{Marker: "drop-in + restart networkd", Flow: "*/egress-*", Outcome: experiments.NoOutage, Source: "ManageForeignRoutingPolicyRules=no (kops#17438, amazon-eks-ami#1539)"},
 }}}
 
-// Recover implements experiments.Experiment: run the restore scripts now
+// Recover implements experiments.Recoverer: run the restore scripts now
 // (the timers would have run them at the deadline) on both nodes.
-func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
-	if x.node.Name == "" {
-		return nil
-	}
+func (t *trial) Recover(ctx context.Context, r *experiments.Run) error {
 	var errs []error
 	// The pod stops sending first: once the stand-in VPC drop is lifted, its
 	// probes would follow the node's default route off the cluster.
@@ -261,12 +272,12 @@ func (x *Restart) Recover(ctx context.Context, r *experiments.Run) error {
 		errs = append(errs, r.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, "eni-pod", metav1.GetOptions{}); return err }))
 	}
 	// /run is mounted noexec on nodes: test for the file and run it with sh.
-	if _, err := r.Agent.Host(ctx, x.node.Name, "sh", "-c", "[ ! -f "+restore+" ] || sh "+restore); err != nil {
-		errs = append(errs, fmt.Errorf("restore %s: %w", x.node.Name, err))
+	if _, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", "[ ! -f "+restore+" ] || sh "+restore); err != nil {
+		errs = append(errs, fmt.Errorf("restore %s: %w", t.node.Name, err))
 	}
-	if x.peer.Name != "" {
-		if _, err := r.Agent.Host(ctx, x.peer.Name, "sh", "-c", "[ ! -f "+peerRestore+" ] || sh "+peerRestore); err != nil {
-			errs = append(errs, fmt.Errorf("restore %s: %w", x.peer.Name, err))
+	if t.peer.Name != "" {
+		if _, err := r.Agent.Host(ctx, t.peer.Name, "sh", "-c", "[ ! -f "+peerRestore+" ] || sh "+peerRestore); err != nil {
+			errs = append(errs, fmt.Errorf("restore %s: %w", t.peer.Name, err))
 		}
 	}
 	return errors.Join(errs...)

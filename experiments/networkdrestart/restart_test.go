@@ -6,7 +6,7 @@ import (
 )
 
 func TestRulesGone(t *testing.T) {
-	x := &Restart{podIP: "10.244.1.7"}
+	x := &trial{podIP: "10.244.1.7"}
 	before := "0:\tfrom all lookup local\n512:\tfrom all to 10.244.1.7 lookup main\n1536:\tfrom 10.244.1.7 lookup 1001\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n"
 	if got := x.rulesGone(before); got != "" {
 		t.Errorf("both rules present: got %q", got)

@@ -1,7 +1,6 @@
 package trafficpolicy
 
 import (
-	"sort"
 	"sync"
 
 	"github.com/netchaos/netchaos/experiments"
@@ -143,20 +142,4 @@ func Expected(env experiments.Environment) map[string]want {
 		}
 	}
 	return nil
-}
-
-// ExpectedCells is Expected(env) as cells (Case, Expected, Source), in
-// order of their case: the table a catalog shows.
-func ExpectedCells(env experiments.Environment) []experiments.Cell {
-	want := Expected(env)
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	cells := make([]experiments.Cell, 0, len(keys))
-	for _, k := range keys {
-		cells = append(cells, experiments.Cell{Case: k, Expected: want[k].outcome, Source: want[k].source})
-	}
-	return cells
 }

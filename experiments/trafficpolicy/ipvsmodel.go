@@ -276,7 +276,7 @@ func ModelResult(m *IPVSModel, v IPVSVariant, at time.Time) (experiments.Result,
 				"each cell is a walk of the recorded virtual servers, kube-ipvs0 addresses, ipsets and iptables rules (experiments/trafficpolicy/ipvswalk.go)",
 		},
 	}
-	res := experiments.Result{Name: Name, Environment: env, Started: at, Finished: at, Applicable: true, Info: Info()}
+	res := experiments.Result{Name: Name, Environment: env, Started: at, Finished: at, Applicable: true, Info: New().Info()}
 	res.Info.Trigger = "none: modelled matrix (" + v.Label + ")"
 	// The walk goes into Source, not Observed, so that `netchaos diff`
 	// against a measured run lists the cells whose outcome differs.

@@ -118,18 +118,6 @@ type client struct {
 	otherNode experiments.Node
 }
 
-// Matrix runs the experiment and returns every cell.
-type Matrix struct {
-	Cells []Cell
-	// NotApplicable are rows that could not be measured here, with why;
-	// the row names and reasons stay the same across versions and modes so
-	// that diffs of two runs compare them.
-	NotApplicable []NotApplicable
-	// Setup records what the experiment did that a reader should know (the
-	// test load balancer's status write).
-	Setup []string
-}
-
 // services are the deployed Services by policy, VIP (MetalLB) and ipMode
 // Proxy (the test load balancer).
 type services struct {
@@ -143,81 +131,57 @@ func (s services) forTarget(t, policy string) *corev1.Service {
 	return s.vip[policy]
 }
 
-// Run measures the matrix on the cluster: one backend on the first worker,
-// LoadBalancer Services per policy (from the cluster's load balancer, and
-// ipMode Proxy ones from the test load balancer), a node-local listener on
-// every worker, and probes from every placement.
-func Run(ctx context.Context, e *experiments.Env) (m Matrix, err error) {
-	w := e.Cluster.Workers()
-	if len(w) < 2 {
-		return m, fmt.Errorf("needs two worker nodes (one with the endpoint, one without), found %d", len(w))
-	}
-	ns, err := e.Namespace(ctx, "traffic-policy")
-	if err != nil {
-		return m, err
-	}
-	defer e.DeleteNamespace(context.WithoutCancel(ctx), ns)
-	svcs, err := deploy(ctx, e, ns, w[0].Name)
-	if err != nil {
-		return m, err
-	}
-	listeners, err := deployListeners(ctx, e, ns, w)
-	if err != nil {
-		m.NotApplicable = append(m.NotApplicable, NotApplicable{TargetListener + " cells", "no node-local listener: " + err.Error()})
-	}
-	svcs.proxy, m.Setup, err = deployTestLB(ctx, e, ns, w)
-	if err != nil {
-		m.NotApplicable = append(m.NotApplicable, NotApplicable{"ipMode Proxy cells", "test load balancer: " + err.Error()})
-		svcs.proxy = nil
-	}
-	if e.Cluster.Provider == "kind" {
-		if err := programmed(ctx, e, svcs.vip, w[0]); err != nil {
-			return m, err
-		}
-	}
+// cells measures the matrix from every placement at once: the four
+// in-cluster clients and, when the runner is on the node network, its own
+// host. It returns the cells (sorted by key) and the rows it could not
+// measure here.
+func (t *trial) cells(ctx context.Context, r *experiments.Run) ([]Cell, []NotApplicable, error) {
+	w := t.workers
+	var na []NotApplicable
 	clients := []client{
 		{name: "pod on node with endpoint", node: w[0], otherNode: w[1]},
 		{name: "pod on node without endpoint", node: w[1], otherNode: w[0]},
 		{name: "hostNetwork on node with endpoint", node: w[0], otherNode: w[1], host: true},
 		{name: "hostNetwork on node without endpoint", node: w[1], otherNode: w[0], host: true},
 	}
-	if e.OutsideView() {
+	if r.OutsideView() {
 		clients = append(clients, client{name: "external host", node: w[1], otherNode: w[0], external: true})
 	} else {
-		m.NotApplicable = append(m.NotApplicable, NotApplicable{"external host cells", "the runner is not on the cluster's node network"})
+		na = append(na, NotApplicable{"external host cells", "the runner is not on the cluster's node network"})
 	}
-	if e.Cluster.KubeProxyMode != "ipvs" {
+	if r.Cluster.KubeProxyMode != "ipvs" {
 		why := "kube-proxy does not run in IPVS mode; the IPVS rows are modelled from kube-proxy's own proxier (tools/ipvsmodel)"
-		if e.Cluster.Provider == "kind" {
+		if r.Cluster.Provider == "kind" {
 			// kind nodes run on the runner's kernel.
 			if ok, detail := kernelIPVS(); !ok {
 				why += "; kernel lacks IPVS (" + detail + ")"
 			}
 		}
-		m.NotApplicable = append(m.NotApplicable, NotApplicable{"IPVS / kube-ipvs0 cells (measured)", why})
+		na = append(na, NotApplicable{"IPVS / kube-ipvs0 cells (measured)", why})
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var errs []string
+	var all []Cell
 	for _, c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cells, err := measure(ctx, e, ns, c, svcs, listeners)
+			cells, err := measure(ctx, r.Env, r.Namespace, c, t.svcs, t.listeners)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("%s: %v", c.name, err))
 			}
-			m.Cells = append(m.Cells, cells...)
+			all = append(all, cells...)
 		}()
 	}
 	wg.Wait()
-	sort.SliceStable(m.Cells, func(i, j int) bool { return m.Cells[i].Key() < m.Cells[j].Key() })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Key() < all[j].Key() })
 	if len(errs) > 0 {
-		return m, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return all, na, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
-	return m, nil
+	return all, na, nil
 }
 
 func servicePorts() []corev1.ServicePort {
@@ -552,44 +516,6 @@ func responderClass(pod string) string {
 	return ""
 }
 
-// Experiment runs the matrix as a suite result: every cell compared with the
-// expected matrix for the detected kube-proxy mode and version, and judged
-// for what a user would lose in it.
-func Experiment(ctx context.Context, e *experiments.Env) experiments.Result {
-	res := experiments.Result{Name: Name, Environment: e.Cluster, Started: time.Now(), Applicable: true, Info: Info()}
-	defer func() { res.Finished = time.Now() }()
-	if len(e.Cluster.Workers()) < 2 {
-		res.Applicable, res.Reason = false, "needs two worker nodes (one with the endpoint, one without)"
-		return res
-	}
-	m, err := Run(ctx, e)
-	res.Err = err
-	res.Cells = judgeCells(m.Cells, Expected(e.Cluster))
-	for _, n := range m.NotApplicable {
-		res.Cells = append(res.Cells, experiments.Cell{Case: n.Rows, Observed: NA + ": " + n.Why, Match: true})
-	}
-	for _, s := range m.Setup {
-		res.Actions = append(res.Actions, experiments.Action{At: time.Now(), What: s})
-	}
-	return res
-}
-
-// Info describes the experiment (for its results and the catalog).
-func Info() experiments.Info {
-	return experiments.Info{
-		Title:   "T4 externalTrafficPolicy and in-cluster access to the LB IP: reachability matrix",
-		Trigger: "none: the matrix is measured as the cluster is (compare runs across versions with `netchaos diff`)",
-		Sources: []string{"kubernetes/kubernetes#97081", "kubernetes/kubernetes#77523", "kubernetes/kubernetes#93456",
-			"kubernetes/kubernetes#108460", "kubernetes/kubernetes#121919", "KEP-1860 (ipMode: Proxy)"},
-		Mechanism: experiments.Mechanism{
-			Name:       "in-cluster traffic to a LoadBalancer IP short-circuited by kube-proxy (IPVS binds the LB IP to kube-ipvs0 on every node)",
-			Source:     "kubernetes/kubernetes#97081, #93456; the ACK article (seed 003)",
-			Mitigation: "status.loadBalancer.ingress[].ipMode: Proxy (KEP-1860; ACK's loadbalancer-hostname annotation) sends in-cluster clients to the load balancer",
-		},
-		Plan: Plan,
-	}
-}
-
 // judgeCells turns matrix cells into report cells: compared with the
 // expected table (conformance) and judged (vulnerable or not).
 func judgeCells(cells []Cell, want map[string]want) []experiments.Cell {
@@ -611,14 +537,4 @@ func judgeCells(cells []Cell, want map[string]want) []experiments.Cell {
 		out = append(out, row)
 	}
 	return out
-}
-
-// Plan lists, for --dry-run, what the experiment creates.
-var Plan = []string{
-	"namespace netchaos-traffic-policy-<run> with janitor",
-	"Deployment web (1 echo pod, TCP and UDP :8080) on the first worker; LoadBalancer Services web-cluster and web-local (externalTrafficPolicy Cluster / Local, ports 80/TCP and 80/UDP) from the cluster's load balancer",
-	"a hostNetwork echo on 0.0.0.0:82 (TCP, UDP) on both workers: the node-local listener the LB IP may reach",
-	"test load balancer (ipMode: Proxy, KEP-1860): Services web-cluster-proxy and web-local-proxy with loadBalancerClass " + testLBClass + " (the cluster's load balancer leaves them alone), two relay pods, and a status write giving each Service its relay pod's address with ipMode Proxy",
-	"one-shot probe pods (pod and hostNetwork) on both workers, 10 new TCP connections or fresh UDP sockets/s for 2 s per cell (a partial cell is probed once more); on kind also probes from this host",
-	"no fault: the matrix is the cluster's behaviour as it is",
 }

@@ -42,14 +42,15 @@ const testLBClass = "netchaos.io/test-proxy-lb"
 const testLBPrefix = "testlb"
 
 // deployTestLB creates the ipMode Proxy Services and their relays, and
-// returns the Services with their status written, keyed by policy.
-func deployTestLB(ctx context.Context, e *experiments.Env, ns string, workers []experiments.Node) (map[string]*corev1.Service, []string, error) {
+// returns the Services with their status written, keyed by policy. Each
+// status write is a recorded action of the run: test-only state.
+func deployTestLB(ctx context.Context, r *experiments.Run, workers []experiments.Node) (map[string]*corev1.Service, error) {
 	out := map[string]*corev1.Service{}
-	var notes []string
+	ns := r.Namespace
 	// The relays run off the two client workers: on a control-plane node
 	// (kind), else a third worker; with neither, on the second worker.
 	lbHome := workers[1]
-	for _, n := range e.Cluster.Nodes {
+	for _, n := range r.Cluster.Nodes {
 		if n.ControlPlane {
 			lbHome = n
 			break
@@ -62,7 +63,7 @@ func deployTestLB(ctx context.Context, e *experiments.Env, ns string, workers []
 	for _, p := range Policies {
 		name := "web-" + strings.ToLower(p) + "-proxy"
 		s := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: e.Labels(Name, "service")},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: r.Labels("service")},
 			Spec: corev1.ServiceSpec{
 				Type:                  corev1.ServiceTypeLoadBalancer,
 				LoadBalancerClass:     ptr.To(testLBClass),
@@ -71,9 +72,9 @@ func deployTestLB(ctx context.Context, e *experiments.Env, ns string, workers []
 				Ports:                 servicePorts(),
 			},
 		}
-		s, err := e.Kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{})
+		s, err := r.Kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{})
 		if err != nil {
-			return nil, notes, fmt.Errorf("create service %s: %w", name, err)
+			return nil, fmt.Errorf("create service %s: %w", name, err)
 		}
 		// Policy Local: the node the health check passes (the endpoint's).
 		// Cluster: any node forwards; the relay's own node, which is no
@@ -86,38 +87,41 @@ func deployTestLB(ctx context.Context, e *experiments.Env, ns string, workers []
 		for _, sp := range s.Spec.Ports {
 			args = append(args, "--relay-"+strings.ToLower(string(sp.Protocol)), net.JoinHostPort(relay.IP, fmt.Sprint(sp.NodePort)))
 		}
-		labels := e.Labels(Name, "test-lb")
+		labels := r.Labels("test-lb")
 		labels["netchaos.io/test-lb"] = strings.ToLower(p)
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: testLBPrefix + "-" + strings.ToLower(p), Namespace: ns, Labels: labels},
 			Spec: corev1.PodSpec{
 				NodeName: lbNode, TerminationGracePeriodSeconds: ptr.To[int64](1),
 				Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-				Containers:  []corev1.Container{e.Container("lb", args...)},
+				Containers:  []corev1.Container{r.Container("lb", args...)},
 			},
 		}
-		if _, err := e.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-			return nil, notes, fmt.Errorf("create %s: %w", pod.Name, err)
+		if _, err := r.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			return nil, fmt.Errorf("create %s: %w", pod.Name, err)
 		}
-		pods, err := e.ReadyPods(ctx, ns, "netchaos.io/test-lb="+strings.ToLower(p), 1)
+		pods, err := r.ReadyPods(ctx, ns, "netchaos.io/test-lb="+strings.ToLower(p), 1)
 		if err != nil {
-			return nil, notes, err
+			return nil, err
 		}
 		ip := pods[0].Status.PodIP
 		status := fmt.Sprintf(`{"status":{"loadBalancer":{"ingress":[{"ip":%q,"ipMode":%q}]}}}`, ip, corev1.LoadBalancerIPModeProxy)
-		if _, err := e.Kube.CoreV1().Services(ns).Patch(ctx, name, types.MergePatchType, []byte(status), metav1.PatchOptions{}, "status"); err != nil {
-			return nil, notes, fmt.Errorf("write the test load balancer's status of %s: %w", name, err)
+		write := fmt.Sprintf("test-only: wrote status.loadBalancer of Service %s: ingress %s ipMode Proxy (relay pod %s on %s, forwarding :%d to NodePort on %s, own listener :%d)",
+			name, ip, pods[0].Name, pods[0].Spec.NodeName, port, relay.Name, closedPort)
+		if err := r.Do(write, func() error {
+			_, err := r.Kube.CoreV1().Services(ns).Patch(ctx, name, types.MergePatchType, []byte(status), metav1.PatchOptions{}, "status")
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("write the test load balancer's status of %s: %w", name, err)
 		}
-		notes = append(notes, fmt.Sprintf("test-only: wrote status.loadBalancer of Service %s: ingress %s ipMode Proxy (relay pod %s on %s, forwarding :%d to NodePort on %s, own listener :%d)",
-			name, ip, pods[0].Name, pods[0].Spec.NodeName, port, relay.Name, closedPort))
-		if out[p], err = e.ServiceReady(ctx, ns, name, true); err != nil {
-			return nil, notes, err
+		if out[p], err = r.ServiceReady(ctx, ns, name, true); err != nil {
+			return nil, err
 		}
 		if got := out[p].Status.LoadBalancer.Ingress; len(got) != 1 || got[0].IPMode == nil || *got[0].IPMode != corev1.LoadBalancerIPModeProxy {
-			return nil, notes, fmt.Errorf("service %s: status.loadBalancer is %+v after the write (another controller owns it?)", name, got)
+			return nil, fmt.Errorf("service %s: status.loadBalancer is %+v after the write (another controller owns it?)", name, got)
 		}
 	}
-	return out, notes, nil
+	return out, nil
 }
 
 // LBProxy is the test load balancer's relay: it forwards TCP connections

@@ -65,21 +65,21 @@ var holdMechanism = experiments.Mechanism{
 // hold scales the backends to zero, waits until the Service has no
 // endpoints, keeps it so for Hold, reads the fixed-source entries
 // (HeldWhen) and scales back.
-func (x *Recreate) hold(ctx context.Context, r *experiments.Run) error {
-	ips, err := x.endpointIPs(ctx, r)
+func (t *trial) hold(ctx context.Context, r *experiments.Run) error {
+	ips, err := t.endpointIPs(ctx, r)
 	if err != nil {
 		return err
 	}
-	x.deleted = map[string]bool{}
+	t.deleted = map[string]bool{}
 	for _, ip := range ips {
-		x.deleted[ip] = true
+		t.deleted[ip] = true
 	}
 	if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
 		return err
 	}
 	r.Event("backends scaled to zero")
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, experiments.Timeouts.Delete, true, func(ctx context.Context) (bool, error) {
-		left, err := x.endpointIPs(ctx, r)
+		left, err := t.endpointIPs(ctx, r)
 		return err == nil && len(left) == 0, nil
 	}); err != nil {
 		return fmt.Errorf("waiting for the Service to have no endpoints: %w", err)
@@ -88,7 +88,7 @@ func (x *Recreate) hold(ctx context.Context, r *experiments.Run) error {
 	if !experiments.Sleep(ctx, time.Until(empty.Add(heldAt))) {
 		return ctx.Err()
 	}
-	r.Capture(HeldWhen, x.conntrackEvidence(ctx, r, x.staleDNAT)...)
+	r.Capture(HeldWhen, t.conntrackEvidence(ctx, r, t.staleDNAT)...)
 	if !experiments.Sleep(ctx, time.Until(empty.Add(Hold))) {
 		return ctx.Err()
 	}
@@ -99,7 +99,7 @@ func (x *Recreate) hold(ctx context.Context, r *experiments.Run) error {
 
 // endpointIPs are the addresses of the Service's endpoints (any condition),
 // sorted.
-func (x *Recreate) endpointIPs(ctx context.Context, r *experiments.Run) ([]string, error) {
+func (t *trial) endpointIPs(ctx context.Context, r *experiments.Run) ([]string, error) {
 	sl, err := r.Kube.DiscoveryV1().EndpointSlices(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=snmp"})
 	if err != nil {
 		return nil, fmt.Errorf("list endpoint slices: %w", err)
@@ -116,10 +116,10 @@ func (x *Recreate) endpointIPs(ctx context.Context, r *experiments.Run) ([]strin
 
 // staleDNAT names the entries still DNATed to a backend the hold deleted
 // ("" when there is none).
-func (x *Recreate) staleDNAT(entries []experiments.CTEntry) string {
+func (t *trial) staleDNAT(entries []experiments.CTEntry) string {
 	var bad []string
 	for _, e := range entries {
-		if e.DNATed() && x.deleted[e.Reply.Src] {
+		if e.DNATed() && t.deleted[e.Reply.Src] {
 			bad = append(bad, fmt.Sprintf("sport %d → %s", e.Orig.Sport, e.ReplyFrom()))
 		}
 	}
@@ -149,8 +149,8 @@ var holdExpected = []struct {
 // backend. That is the failure, whatever the flows lost: while the Service
 // has no backends nothing answers on any release, but the packets go to a
 // dead pod's IP (or to the next pod given it) instead of being rejected.
-func (x *Recreate) Assess(env experiments.Environment, ev []experiments.Evidence) []experiments.Cell {
-	if x.v != ScaleToZeroHold {
+func (t *trial) Assess(env experiments.Environment, ev []experiments.Evidence) []experiments.Cell {
+	if t.v != ScaleToZeroHold {
 		return nil
 	}
 	var kept, clean, failed []string

@@ -16,8 +16,8 @@ const (
 	plainLine = "udp 17 29 src=10.244.1.12 dst=10.96.44.10 sport=40162 dport=162 [UNREPLIED] src=10.96.44.10 dst=10.244.1.12 sport=162 dport=40162 mark=0 use=1"
 )
 
-func held() *Recreate {
-	return &Recreate{v: ScaleToZeroHold, target: "10.96.44.10:162", deleted: map[string]bool{"10.244.2.7": true, "10.244.1.5": true}}
+func held() *trial {
+	return &trial{v: ScaleToZeroHold, target: "10.96.44.10:162", deleted: map[string]bool{"10.244.2.7": true, "10.244.1.5": true}}
 }
 
 func TestStaleDNAT(t *testing.T) {
@@ -72,7 +72,7 @@ func TestAssessHold(t *testing.T) {
 	if cells := held().Assess(v134, heldEvidence()); cells != nil {
 		t.Errorf("no evidence from the hold (the inject failed before it): no cell, got %+v", cells)
 	}
-	if cells := New(ClusterIP).Assess(v134, heldEvidence(stale)); cells != nil {
+	if cells := (&trial{v: ClusterIP}).Assess(v134, heldEvidence(stale)); cells != nil {
 		t.Errorf("only the hold variant assesses: %+v", cells)
 	}
 }

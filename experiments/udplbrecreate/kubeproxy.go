@@ -62,7 +62,7 @@ func describe(vals, base []float64) string {
 
 // proxyEvidence is kube-proxy's counters on node n. The first reading of a
 // run is the base later ones are compared with.
-func (x *Recreate) proxyEvidence(ctx context.Context, r *experiments.Run, n experiments.Node) experiments.Evidence {
+func (t *trial) proxyEvidence(ctx context.Context, r *experiments.Run, n experiments.Node) experiments.Evidence {
 	e := experiments.Evidence{Name: "kube-proxy counters on " + n.Name}
 	out, err := r.Agent.Run(ctx, n.Name, "timeout", "5", "bash", "-c", proxyMetrics)
 	vals, ok := proxyCounters(out)
@@ -70,9 +70,9 @@ func (x *Recreate) proxyEvidence(ctx context.Context, r *experiments.Run, n expe
 		e.Text = "no kube-proxy reconciler metrics at 127.0.0.1:10249 (no kube-proxy, another bind address, or a version before v1.32)"
 		return e
 	}
-	e.Text = describe(vals, x.proxyBase[n.Name])
-	if x.proxyBase[n.Name] == nil {
-		x.proxyBase[n.Name] = vals
+	e.Text = describe(vals, t.proxyBase[n.Name])
+	if t.proxyBase[n.Name] == nil {
+		t.proxyBase[n.Name] = vals
 	}
 	return e
 }

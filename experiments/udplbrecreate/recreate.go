@@ -55,22 +55,34 @@ const (
 // Gap is how long the Service stays away while the flows keep sending.
 const Gap = 5 * time.Second
 
-// Recreate is the experiment.
+// Recreate is the experiment, for one variant.
 type Recreate struct {
+	v Variant
+}
+
+// trial is one run: what Setup deployed and what the run has read. It
+// changes nothing outside the namespace, so it has no Recover.
+type trial struct {
+	v Variant
 	// sports are the fixed source ports whose entries the run reads and
 	// deletes: the senders' in their pods, and the one this host's own
 	// fixed-source flow got (40162 unless another process holds it).
-	sports  []int
-	v       Variant
-	svc     *corev1.Service // as first created, to re-create the same spec
-	target  string          // host:port the in-cluster clients send to
-	workers []experiments.Node
+	sports []int
+	svc    *corev1.Service // as first created, to re-create the same spec
+	target string          // host:port the in-cluster clients send to
 	// proxyBase is kube-proxy's counters per node at the run's first
 	// evidence (before the trigger).
 	proxyBase map[string][]float64
 	// deleted are the backends' pod IPs the hold variant scaled away.
 	deleted map[string]bool
 }
+
+var (
+	_ experiments.Mitigator   = (*Recreate)(nil)
+	_ experiments.Outage      = (*trial)(nil)
+	_ experiments.Interpreter = (*trial)(nil)
+	_ experiments.Assessor    = (*trial)(nil)
+)
 
 // New returns the experiment for one variant.
 func New(v Variant) *Recreate { return &Recreate{v: v} }
@@ -80,7 +92,7 @@ func (x *Recreate) Name() string { return "udp-recreate-" + string(x.v) }
 
 // Info implements experiments.Experiment.
 func (x *Recreate) Info() experiments.Info {
-	trigger := fmt.Sprintf("delete the UDP %s Service and its fixed-source flows' conntrack entries (as Calico and kube-proxy with #141371 do), keep sending for %s, re-create it with the same spec", x.kind(), Gap)
+	trigger := fmt.Sprintf("delete the UDP %s Service and its fixed-source flows' conntrack entries (as Calico and kube-proxy with #141371 do), keep sending for %s, re-create it with the same spec", x.v.kind(), Gap)
 	switch x.v {
 	case ScaleToZero:
 		trigger = fmt.Sprintf("scale the UDP LoadBalancer Service's backends to zero for %s, then back", Gap)
@@ -100,7 +112,7 @@ func (x *Recreate) Info() experiments.Info {
 		Mechanism: mechanism,
 		Plan: []string{
 			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",
-			"Deployment snmp-backend (2 UDP echo pods); " + string(x.kind()) + " Service snmp (UDP 162)",
+			"Deployment snmp-backend (2 UDP echo pods); " + string(x.v.kind()) + " Service snmp (UDP 162)",
 			"DaemonSet snmp-sender on every node: fixed-source (sport 40162; one-way like SNMP traps, sport 40163) and rotating-port flows, 100 probes/s each",
 			"on kind: the fixed-source and rotating-port flows from this host to the Service address",
 			"fault: " + trigger + " (inside the namespace)",
@@ -109,8 +121,9 @@ func (x *Recreate) Info() experiments.Info {
 	}
 }
 
-func (x *Recreate) kind() corev1.ServiceType {
-	switch x.v {
+// kind is the type of the variant's Service.
+func (v Variant) kind() corev1.ServiceType {
+	switch v {
 	case NodePort:
 		return corev1.ServiceTypeNodePort
 	case ClusterIP, ScaleToZeroHold:
@@ -128,48 +141,45 @@ func (x *Recreate) Applies(env experiments.Environment) (bool, string) {
 }
 
 // Setup implements experiments.Experiment.
-func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
+func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
 	ns := r.Namespace
-	x.workers = r.Cluster.Workers()
-	x.sports = []int{pinnedSport, onewaySport}
-	x.proxyBase = map[string][]float64{}
-	x.deleted = nil
+	t := &trial{v: x.v, sports: []int{pinnedSport, onewaySport}, proxyBase: map[string][]float64{}}
 	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, x.backends(r), metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create backends: %w", err)
+		return t, fmt.Errorf("create backends: %w", err)
 	}
 	svc, err := r.Kube.CoreV1().Services(ns).Create(ctx, x.service(r), metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("create service: %w", err)
+		return t, fmt.Errorf("create service: %w", err)
 	}
-	if svc, err = x.waitAddress(ctx, r); err != nil {
-		return err
+	if svc, err = t.waitAddress(ctx, r); err != nil {
+		return t, err
 	}
-	x.svc = svc
+	t.svc = svc
 	var external string
-	switch x.v {
+	switch t.v {
 	case ClusterIP, ScaleToZeroHold:
-		x.target = net.JoinHostPort(svc.Spec.ClusterIP, fmt.Sprint(ServicePort))
+		t.target = net.JoinHostPort(svc.Spec.ClusterIP, fmt.Sprint(ServicePort))
 	case NodePort:
 		// Every client sends to the first worker's NodePort: from the
 		// other nodes that crosses the network, from the first it is local.
-		x.target = net.JoinHostPort(x.workers[0].IP, fmt.Sprint(svc.Spec.Ports[0].NodePort))
-		external = x.target
+		t.target = net.JoinHostPort(r.Cluster.Workers()[0].IP, fmt.Sprint(svc.Spec.Ports[0].NodePort))
+		external = t.target
 	default:
-		x.target = net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(ServicePort))
-		external = x.target
+		t.target = net.JoinHostPort(svc.Status.LoadBalancer.Ingress[0].IP, fmt.Sprint(ServicePort))
+		external = t.target
 	}
-	clients, err := x.clients(r)
+	clients, err := t.clients(r)
 	if err != nil {
-		return err
+		return t, err
 	}
 	if _, err := r.Kube.AppsV1().DaemonSets(ns).Create(ctx, clients, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create clients: %w", err)
+		return t, fmt.Errorf("create clients: %w", err)
 	}
 	if _, err := r.ReadyPods(ctx, ns, "app=snmp-backend", 2); err != nil {
-		return err
+		return t, err
 	}
 	if _, err := r.ReadyPods(ctx, ns, "app=snmp-sender", len(r.Cluster.Nodes)); err != nil {
-		return err
+		return t, err
 	}
 	r.WantFlows(3 * len(r.Cluster.Nodes))
 	if external != "" && r.OutsideView() {
@@ -177,20 +187,20 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) error {
 		pctx := r.ProbeContext()
 		port := freeUDPPort(pinnedSport)
 		if port != pinnedSport {
-			x.sports = append(x.sports, port)
-			r.Log("[%s] UDP %d is taken on this host (another run?): the external fixed-source flow uses %d", x.Name(), pinnedSport, port)
+			t.sports = append(t.sports, port)
+			r.Log("[%s] UDP %d is taken on this host (another run?): the external fixed-source flow uses %d", r.Experiment, pinnedSport, port)
 		}
 		for _, f := range []probe.Flow{
 			{Name: "pinned", Mode: probe.UDPPinned, Target: external, LocalPort: port},
 			{Name: "fresh", Mode: probe.UDPFresh, Target: external},
 		} {
 			if err := r.Collector.RunLocal(pctx, f, r.FlowOptions); err != nil {
-				return err
+				return t, err
 			}
 			r.WantFlows(1)
 		}
 	}
-	return nil
+	return t, nil
 }
 
 func (x *Recreate) backends(r *experiments.Run) *appsv1.Deployment {
@@ -219,7 +229,7 @@ func (x *Recreate) service(r *experiments.Run) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "snmp", Namespace: r.Namespace, Labels: labels},
 		Spec: corev1.ServiceSpec{
-			Type:     x.kind(),
+			Type:     x.v.kind(),
 			Selector: map[string]string{"app": "snmp-backend"},
 			Ports:    []corev1.ServicePort{{Name: "trap", Protocol: corev1.ProtocolUDP, Port: ServicePort, TargetPort: intstr.FromInt32(backendPort)}},
 		},
@@ -228,29 +238,29 @@ func (x *Recreate) service(r *experiments.Run) *corev1.Service {
 
 // again is the Service as first created, to re-create with the same
 // addresses: ClusterIP, NodePort and LB IP where the implementation allows.
-func (x *Recreate) again() *corev1.Service {
-	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: x.svc.Name, Namespace: x.svc.Namespace, Labels: x.svc.Labels,
-		Annotations: map[string]string{}}, Spec: *x.svc.Spec.DeepCopy()}
+func (t *trial) again() *corev1.Service {
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: t.svc.Name, Namespace: t.svc.Namespace, Labels: t.svc.Labels,
+		Annotations: map[string]string{}}, Spec: *t.svc.Spec.DeepCopy()}
 	s.Spec.ClusterIPs = nil
-	if x.v == LoadBalancer && len(x.svc.Status.LoadBalancer.Ingress) > 0 {
+	if t.v == LoadBalancer && len(t.svc.Status.LoadBalancer.Ingress) > 0 {
 		// MetalLB honours this annotation; other implementations may hand
 		// out a new address, which the report then shows as never reached.
-		s.Annotations["metallb.universe.tf/loadBalancerIPs"] = x.svc.Status.LoadBalancer.Ingress[0].IP
+		s.Annotations["metallb.universe.tf/loadBalancerIPs"] = t.svc.Status.LoadBalancer.Ingress[0].IP
 	}
 	return s
 }
 
-func (x *Recreate) waitAddress(ctx context.Context, r *experiments.Run) (*corev1.Service, error) {
-	return r.ServiceReady(ctx, r.Namespace, "snmp", x.kind() == corev1.ServiceTypeLoadBalancer)
+func (t *trial) waitAddress(ctx context.Context, r *experiments.Run) (*corev1.Service, error) {
+	return r.ServiceReady(ctx, r.Namespace, "snmp", t.v.kind() == corev1.ServiceTypeLoadBalancer)
 }
 
 // clients send from every node (control plane included) on a fixed source
 // port and on a rotating one.
-func (x *Recreate) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
+func (t *trial) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
 	args, err := probe.Args(r.FlowOptions,
-		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: x.target, LocalPort: pinnedSport},
-		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: x.target, LocalPort: onewaySport},
-		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: x.target})
+		probe.Flow{Name: "pinned", Mode: probe.UDPPinned, Target: t.target, LocalPort: pinnedSport},
+		probe.Flow{Name: "oneway", Mode: probe.UDPOneWay, Target: t.target, LocalPort: onewaySport},
+		probe.Flow{Name: "fresh", Mode: probe.UDPFresh, Target: t.target})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +270,7 @@ func (x *Recreate) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
 	}), nil
 }
 
-// Inject implements experiments.Experiment. Deleting a Service leaves the
+// Inject implements experiments.Outage. Deleting a Service leaves the
 // fixed-source flow's entry DNATed to the old backend on kube-proxy up to
 // 1.34 (answers keep coming while the Service does not exist: misdelivery,
 // kubernetes#141371); Calico's dataplane and kube-proxy with #141371 delete
@@ -268,11 +278,11 @@ func (x *Recreate) clients(r *experiments.Run) (*appsv1.DaemonSet, error) {
 // address itself. The trigger deletes those entries as they would, so the
 // state the seed describes is reached on every dataplane; the evidence
 // taken during the gap shows it.
-func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
-	if x.v == ScaleToZeroHold {
-		return x.hold(ctx, r)
+func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
+	if t.v == ScaleToZeroHold {
+		return t.hold(ctx, r)
 	}
-	if x.v == ScaleToZero {
+	if t.v == ScaleToZero {
 		if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
 			return err
 		}
@@ -294,23 +304,23 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 	}
 	gone := r.Event("service deleted")
 	// What the flush must remove: the entries still DNATed to a backend.
-	if err := x.flush(ctx, r, "delete the fixed-source entries", dnated); err != nil {
+	if err := t.flush(ctx, r, "delete the fixed-source entries", dnated); err != nil {
 		return err
 	}
 	time.Sleep(time.Until(gone.Add(Gap / 2)))
-	r.Capture("service absent", x.Evidence(ctx, r)...)
+	r.Capture("service absent", t.Evidence(ctx, r)...)
 	time.Sleep(time.Until(gone.Add(Gap)))
-	if _, err := svcs.Create(ctx, x.again(), metav1.CreateOptions{}); err != nil {
+	if _, err := svcs.Create(ctx, t.again(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("re-create service: %w", err)
 	}
 	r.Event("service re-created")
-	x.order(ctx, r)
-	svc, err := x.waitAddress(ctx, r)
+	t.order(ctx, r)
+	svc, err := t.waitAddress(ctx, r)
 	if err != nil {
 		return err
 	}
-	if x.v == LoadBalancer && svc.Status.LoadBalancer.Ingress[0].IP != x.svc.Status.LoadBalancer.Ingress[0].IP {
-		r.Log("[%s] LB IP changed on re-create: %s -> %s", x.Name(), x.svc.Status.LoadBalancer.Ingress[0].IP, svc.Status.LoadBalancer.Ingress[0].IP)
+	if t.v == LoadBalancer && svc.Status.LoadBalancer.Ingress[0].IP != t.svc.Status.LoadBalancer.Ingress[0].IP {
+		r.Log("[%s] LB IP changed on re-create: %s -> %s", r.Experiment, t.svc.Status.LoadBalancer.Ingress[0].IP, svc.Status.LoadBalancer.Ingress[0].IP)
 	}
 	return nil
 }
@@ -322,10 +332,10 @@ func (x *Recreate) Inject(ctx context.Context, r *experiments.Run) error {
 // (pkg/proxy/endpointschangetracker.go, v1.34.2), for the addresses the
 // Service has then: an LB IP that lands after the endpoints is not among
 // them.
-func (x *Recreate) order(ctx context.Context, r *experiments.Run) {
+func (t *trial) order(ctx context.Context, r *experiments.Run) {
 	var eps, lb bool
 	deadline := time.Now().Add(experiments.Timeouts.LoadBalancer)
-	for !(eps && (lb || x.v != LoadBalancer)) && time.Now().Before(deadline) && ctx.Err() == nil {
+	for !(eps && (lb || t.v != LoadBalancer)) && time.Now().Before(deadline) && ctx.Err() == nil {
 		if !eps {
 			sl, err := r.Kube.DiscoveryV1().EndpointSlices(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=snmp"})
 			if err == nil && ready(sl.Items) {
@@ -333,7 +343,7 @@ func (x *Recreate) order(ctx context.Context, r *experiments.Run) {
 				r.Event("endpoints ready")
 			}
 		}
-		if x.v == LoadBalancer && !lb {
+		if t.v == LoadBalancer && !lb {
 			svc, err := r.Kube.CoreV1().Services(r.Namespace).Get(ctx, "snmp", metav1.GetOptions{})
 			if err == nil && len(svc.Status.LoadBalancer.Ingress) > 0 && svc.Status.LoadBalancer.Ingress[0].IP != "" {
 				lb = true
@@ -358,14 +368,14 @@ func ready(slices []discoveryv1.EndpointSlice) bool {
 // flush deletes the fixed-source flows' conntrack entries on every node
 // until left finds none among the node's entries to the Service (toService),
 // recording what conntrack said.
-func (x *Recreate) flush(ctx context.Context, r *experiments.Run, why string, left func([]experiments.CTEntry) string) error {
+func (t *trial) flush(ctx context.Context, r *experiments.Run, why string, left func([]experiments.CTEntry) string) error {
 	return r.OnNodes(ctx, r.Cluster.Nodes, func(ctx context.Context, n experiments.Node) error {
 		var outs []string
 		var errs []error
-		for _, port := range x.sports {
+		for _, port := range t.sports {
 			out, err := r.DeleteConntrack(ctx, n.Name, fmt.Sprintf("-p udp --sport %d", port), func(ctx context.Context) (string, error) {
 				ct, err := r.Agent.Run(ctx, n.Name, "sh", "-c", fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", port))
-				return left(x.toService(n, experiments.ParseConntrack(ct))), err
+				return left(t.toService(n, experiments.ParseConntrack(ct))), err
 			})
 			outs = append(outs, out)
 			errs = append(errs, err)
@@ -399,20 +409,22 @@ func dnated(entries []experiments.CTEntry) string {
 	return strings.Join(s, "; ")
 }
 
-// Mitigations implements experiments.Experiment: delete the fixed 5-tuples'
+// Mitigations implements experiments.Mitigator: delete the fixed 5-tuples'
 // conntrack entries on every node (what calico-node's "bpf conntrack
 // remove" or kube-proxy's reconciler does).
 func (x *Recreate) Mitigations() []experiments.Mitigation {
-	return []experiments.Mitigation{{Name: "conntrack -D", Apply: func(ctx context.Context, r *experiments.Run) error {
-		return x.flush(ctx, r, "conntrack -D", unNATed)
-	}}}
+	return []experiments.Mitigation{experiments.Mitigate("conntrack -D", (*trial).deleteConntrack)}
 }
 
-// Evidence implements experiments.Experiment: the fixed 5-tuples' entries on
+func (t *trial) deleteConntrack(ctx context.Context, r *experiments.Run) error {
+	return t.flush(ctx, r, "conntrack -D", unNATed)
+}
+
+// Evidence implements experiments.Outage: the fixed 5-tuples' entries on
 // every node, and whether one goes to the Service address without NAT (the
 // seed's state).
-func (x *Recreate) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
-	return x.conntrackEvidence(ctx, r, unNATed)
+func (t *trial) Evidence(ctx context.Context, r *experiments.Run) []experiments.Evidence {
+	return t.conntrackEvidence(ctx, r, unNATed)
 }
 
 // ctEvidence begins the name of the evidence conntrackEvidence takes.
@@ -421,11 +433,11 @@ const ctEvidence = "conntrack fixed sources "
 // conntrackEvidence is the fixed 5-tuples' entries on every node, with what
 // sign finds among those addressed to the Service, and kube-proxy's
 // counters.
-func (x *Recreate) conntrackEvidence(ctx context.Context, r *experiments.Run, sign func([]experiments.CTEntry) string) []experiments.Evidence {
+func (t *trial) conntrackEvidence(ctx context.Context, r *experiments.Run, sign func([]experiments.CTEntry) string) []experiments.Evidence {
 	var ev []experiments.Evidence
 	for _, n := range r.Cluster.Nodes {
 		var list, ports []string
-		for _, p := range x.sports {
+		for _, p := range t.sports {
 			list = append(list, fmt.Sprintf("conntrack -L -p udp --sport %d 2>/dev/null", p))
 			ports = append(ports, fmt.Sprintf(":%d", p))
 		}
@@ -437,9 +449,9 @@ func (x *Recreate) conntrackEvidence(ctx context.Context, r *experiments.Run, si
 		case strings.TrimSpace(out) == "":
 			e.Text = "(none)"
 		default:
-			e.Shows = sign(x.toService(n, experiments.ParseConntrack(out)))
+			e.Shows = sign(t.toService(n, experiments.ParseConntrack(out)))
 		}
-		ev = append(ev, e, x.proxyEvidence(ctx, r, n))
+		ev = append(ev, e, t.proxyEvidence(ctx, r, n))
 	}
 	return ev
 }
@@ -451,9 +463,9 @@ func (x *Recreate) conntrackEvidence(ctx context.Context, r *experiments.Run, si
 // address it is (kube-proxy's KUBE-NODEPORTS matches --dst-type LOCAL):
 // elsewhere the flow leaves un-NATed by design, so only the target node's
 // entries count.
-func (x *Recreate) toService(n experiments.Node, entries []experiments.CTEntry) []experiments.CTEntry {
-	host, port, _ := net.SplitHostPort(x.target)
-	if x.v == NodePort && n.IP != host {
+func (t *trial) toService(n experiments.Node, entries []experiments.CTEntry) []experiments.CTEntry {
+	host, port, _ := net.SplitHostPort(t.target)
+	if t.v == NodePort && n.IP != host {
 		return nil
 	}
 	var out []experiments.CTEntry
@@ -483,7 +495,7 @@ func unNATed(entries []experiments.CTEntry) string {
 // Interpret implements experiments.Interpreter: answers that came while the
 // Service did not exist were delivered by a stale DNAT entry to a backend
 // the Service no longer had (kubernetes#141371): misdelivery, not health.
-func (x *Recreate) Interpret(flows []experiments.FlowResult, markers []probe.Marker) []experiments.Evidence {
+func (t *trial) Interpret(flows []experiments.FlowResult, markers []probe.Marker) []experiments.Evidence {
 	var from, to time.Time
 	for _, m := range markers {
 		switch m.Name {
@@ -530,6 +542,3 @@ func (x *Recreate) Expectations(env experiments.Environment) []experiments.Expec
 	}
 	return held
 }
-
-// Recover implements experiments.Experiment: nothing outside the namespace.
-func (x *Recreate) Recover(context.Context, *experiments.Run) error { return nil }

@@ -19,7 +19,7 @@ func TestUnNATed(t *testing.T) {
 		t.Errorf("a DNATed entry is not the seed's state: %q", got)
 	}
 	transit := "udp 17 29 src=10.244.1.12 dst=10.244.2.101 sport=40162 dport=1162 [UNREPLIED] src=10.244.2.101 dst=10.244.1.12 sport=1162 dport=40162 mark=0 use=1"
-	x := &Recreate{v: LoadBalancer, target: "172.18.255.200:162"}
+	x := &trial{v: LoadBalancer, target: "172.18.255.200:162"}
 	if got := x.toService(experiments.Node{Name: "w", IP: "172.18.0.3"}, experiments.ParseConntrack(transit+"\n"+seed)); len(got) != 1 || got[0].Orig.Sport != 40162 || got[0].Orig.Dst != "172.18.255.200" {
 		t.Errorf("toService = %+v: want only the entry addressed to the LB IP (another node's DNATed flow arriving at its backend is transit)", got)
 	}
@@ -30,7 +30,7 @@ func TestUnNATed(t *testing.T) {
 // the mitigation "failed" to delete entries that every packet re-made).
 func TestToServiceNodePort(t *testing.T) {
 	onSource := "udp 17 29 src=172.18.0.4 dst=172.18.0.3 sport=40162 dport=31284 [UNREPLIED] src=172.18.0.3 dst=172.18.0.4 sport=31284 dport=40162 mark=0 use=1"
-	x := &Recreate{v: NodePort, target: "172.18.0.3:31284"}
+	x := &trial{v: NodePort, target: "172.18.0.3:31284"}
 	if got := x.toService(experiments.Node{Name: "control-plane", IP: "172.18.0.4"}, experiments.ParseConntrack(onSource)); len(got) != 0 {
 		t.Errorf("on the sending node the NodePort flow is transit, got %+v", got)
 	}
@@ -46,7 +46,7 @@ func TestInterpretMisdelivery(t *testing.T) {
 	for i := range 100 {
 		s = append(s, probe.Sample{Seq: uint64(i), Sent: t0.Add(time.Duration(i) * 100 * time.Millisecond), Result: probe.OK})
 	}
-	ev := New(LoadBalancer).Interpret([]experiments.FlowResult{{Name: "w/pinned", Samples: s}}, markers)
+	ev := (&trial{v: LoadBalancer}).Interpret([]experiments.FlowResult{{Name: "w/pinned", Samples: s}}, markers)
 	if len(ev) != 1 || !strings.Contains(ev[0].Text, "w/pinned: 50 answers while the Service did not exist") || !strings.Contains(ev[0].Shows, "misdelivery") {
 		t.Fatalf("Interpret = %+v, want 50 misdelivered answers", ev)
 	}
@@ -54,7 +54,7 @@ func TestInterpretMisdelivery(t *testing.T) {
 	for i := range lost {
 		lost[i].Result = probe.Timeout
 	}
-	if ev := New(LoadBalancer).Interpret([]experiments.FlowResult{{Name: "w/pinned", Samples: lost}}, markers); len(ev) != 0 {
+	if ev := (&trial{v: LoadBalancer}).Interpret([]experiments.FlowResult{{Name: "w/pinned", Samples: lost}}, markers); len(ev) != 0 {
 		t.Errorf("no answers, no misdelivery: %+v", ev)
 	}
 }

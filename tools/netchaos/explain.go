@@ -104,12 +104,10 @@ func explain(w io.Writer, e catalog.Entry) {
 	}
 	fmt.Fprintln(w, "\nMechanism")
 	fmt.Fprintf(w, "  %s\n  documented in: %s\n  mitigation: %s\n", in.Mechanism.Name, in.Mechanism.Source, in.Mechanism.Mitigation)
-	if e.Experiment != nil {
-		if ms := e.Experiment.Mitigations(); len(ms) > 0 {
-			fmt.Fprintln(w, "\nMitigations a run applies, in order, each observed in turn")
-			for i, m := range ms {
-				fmt.Fprintf(w, "  %d. %s\n", i+1, m.Name)
-			}
+	if m, ok := e.Experiment.(experiments.Mitigator); ok && len(m.Mitigations()) > 0 {
+		fmt.Fprintln(w, "\nMitigations a run applies, in order, each observed in turn")
+		for i, m := range m.Mitigations() {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, m.Name)
 		}
 	}
 	if len(in.Controls) > 0 {
