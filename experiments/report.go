@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 	"github.com/netchaos/netchaos/reports"
 )
 

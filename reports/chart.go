@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // A chart is one timeline drawing of a group of flows that share an axis:

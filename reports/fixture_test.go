@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // checkSlots fails unless the slots keep the layout's promises: no two

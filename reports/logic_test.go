@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // out is an outage from a to b seconds after the trigger.

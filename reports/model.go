@@ -29,7 +29,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // SchemaVersion names the JSON model's version; Load refuses others.

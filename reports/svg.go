@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // maxTicks is how many responder changes a timeline labels; a flow whose

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // The phrases both human renderers use, so Markdown and HTML say the same

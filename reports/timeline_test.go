@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // probes is a flow's samples every interval (give or take jitter) from

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // DefaultBudget is the outage budget of an experiment that was given none:
