@@ -22,7 +22,7 @@ build:
 ## unit: pure-logic tests (no cluster, no root); the netns precision test is make precision's
 unit:
 	$(GO) vet ./...
-	$(GO) test -skip '^TestNetnsPrecision$$' ./experiments/... ./reports/... ./tools/... ./manifests/...
+	$(GO) test -skip '^TestNetnsPrecision$$' ./probe/... ./experiments/... ./reports/... ./tools/... ./manifests/...
 
 ## hostdeps: host tools the kernel-level tests use (installed only when missing)
 hostdeps:
@@ -32,11 +32,11 @@ hostdeps:
 
 ## precision: the probe against real packets in two network namespaces (needs root)
 precision: hostdeps
-	NETCHAOS_REQUIRE_NETNS=1 $(GO) test -count=1 -v -run 'TestNetnsPrecision' ./experiments/probe/netnstest/
+	NETCHAOS_REQUIRE_NETNS=1 $(GO) test -count=1 -v -run 'TestNetnsPrecision' ./probe/netnstest/
 
 ## bench: probe CPU cost at 100/s and at maximum rate
 bench:
-	$(GO) test -run '^$$' -bench ProbeRate -benchtime 1x -cpu 1 ./experiments/probe/
+	$(GO) test -run '^$$' -bench ProbeRate -benchtime 1x -cpu 1 ./probe/
 
 -include tools/cluster/cluster.mk
 include reports/screenshot.mk

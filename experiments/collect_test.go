@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // Two of the runner's own flows with one name would be measured as one

@@ -5,7 +5,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // Outcome is what happened to a flow after the trigger, before any

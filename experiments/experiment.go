@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // Experiment is one documented failure, as a stateless spec: what a

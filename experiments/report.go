@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 	"github.com/netchaos/netchaos/reports"
 )
 
@@ -49,7 +49,7 @@ func (e *Env) Report(results []Result, finished time.Time) *reports.Report {
 func reportOf(res Result) reports.Experiment {
 	x := reports.Experiment{Name: res.Name, Title: res.Info.Title, Trigger: res.Info.Trigger, Sources: res.Info.Sources,
 		Lab: res.Environment.Lab, Budget: res.Budget, Inherent: res.Info.Inherent, Interval: res.Interval, Tolerance: res.Info.Tolerance,
-		Started: res.Started, Finished: res.Finished, Markers: res.Markers}
+		Started: res.Started, Finished: res.Finished, Markers: reports.MarkersOf(res.Markers)}
 	if x.Budget == 0 {
 		x.Budget = reports.DefaultBudget
 	}
@@ -64,7 +64,7 @@ func reportOf(res Result) reports.Experiment {
 	}
 	for _, f := range res.Flows {
 		f.Stats.Responders = compactResponders(f.Stats.Responders)
-		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Role: roleOf(f.Name, res.Environment), Stats: f.Stats,
+		x.Flows = append(x.Flows, reports.Flow{Name: f.Name, Control: f.Control, Role: roleOf(f.Name, res.Environment), Stats: reports.StatsOf(f.Stats),
 			Timeline: reports.Bucketize(f.Samples, f.Stats.WindowStart, f.Stats.WindowEnd, res.Interval, res.Markers)})
 		for _, c := range f.Checks {
 			rc := reports.Expectation{Case: f.Name + " after " + c.Marker, Observed: c.Observed.String(), Match: c.Match, Conformance: c.Conformance}

@@ -7,7 +7,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // Windows are how long the runner watches after each step.

@@ -5,8 +5,6 @@ import (
 	"math"
 	"strings"
 	"time"
-
-	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // A chart is one timeline drawing of a group of flows that share an axis:
@@ -113,7 +111,7 @@ func (nb *notebook) add(text string) string {
 func (sc scale) markers(e Experiment, nb *notebook) (lane int, marks []chartLabel, lines []chartLine) {
 	trig, hasTrig := e.trigger()
 	var ls []label
-	var ms []probe.Marker
+	var ms []Marker
 	for _, m := range e.Markers {
 		if sc.inside(m.At) {
 			ls = append(ls, label{X: sc.frac(m.At), Text: m.Name + " " + Rel(m.At, sc.t0), Key: hasTrig && m == trig})

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -46,7 +46,7 @@ func (fs flowSpec) samples() []probe.Sample {
 func (fs flowSpec) flow(markers []probe.Marker, desc string) Flow {
 	s := fs.samples()
 	st := probe.Analyze(s, markers, t0.Add(fs.to))
-	return Flow{Name: fs.name, Description: desc, Stats: st, Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond, markers)}
+	return Flow{Name: fs.name, Description: desc, Stats: StatsOf(st), Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond, markers)}
 }
 
 // control marks a flow as a control flow.
@@ -79,7 +79,7 @@ func fixture() *Report {
 	t1 := Experiment{
 		Name: "hostport-to-hostnetwork", Title: "T1 · DaemonSet hostPort → hostNetwork flip",
 		Trigger: "patch DaemonSet statsd-agent: hostPort 8125 → hostNetwork", Sources: []string{"kubernetes/kubernetes#58336", "containernetworking/plugins#123"},
-		Budget: 5 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-10 * time.Second), Finished: t0.Add(60 * time.Second), Markers: m1,
+		Budget: 5 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-10 * time.Second), Finished: t0.Add(60 * time.Second), Markers: MarkersOf(m1),
 		Mechanism: &Mechanism{Name: "stale conntrack entry still DNATed to the old agent pod", Source: "kubernetes/kubernetes#58336", Mitigation: "conntrack -D for the agent port"},
 		Flows: []Flow{
 			flowSpec{"worker/udp-pinned", probe.UDPPinned, -5 * time.Second, 60 * time.Second, 0, -1, false, agentOld}.flow(m1, "one socket to status.hostIP:8125, like a statsd client"),
@@ -101,7 +101,7 @@ func fixture() *Report {
 	t2 := Experiment{
 		Name: "udp-lb-recreate", Title: "T2 · UDP LoadBalancer Service deleted and re-created",
 		Trigger: "delete and re-create Service snmp-trap (type LoadBalancer, UDP 162)", Sources: []string{"projectcalico/calico#9967"},
-		Budget: 15 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-5 * time.Second), Finished: t0.Add(30 * time.Second), Markers: m2,
+		Budget: 15 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-5 * time.Second), Finished: t0.Add(30 * time.Second), Markers: MarkersOf(m2),
 		Flows: []Flow{
 			flowSpec{"external/udp-pinned", probe.UDPPinned, -3 * time.Second, 30 * time.Second, 0, 10410 * time.Millisecond, false, pod("snmp-trap-5c9d", "10.244.2.9", "worker2")}.flow(m2, "fixed source 172.18.0.100:40162 to the LB IP"),
 		},

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // checkSlots fails unless the slots keep the layout's promises: no two
@@ -141,7 +141,7 @@ func recreate() Experiment {
 			return probe.Identity{Pod: "snmp-backend-59689c555d-kk24d", IP: "10.244.1.16", Node: "netchaos-worker"}, "172.18.0.3:40162"
 		}
 	}
-	e := Experiment{Name: "udp-recreate-lb", Budget: 10 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-15 * time.Second), Finished: t0.Add(62 * time.Second), Markers: ms}
+	e := Experiment{Name: "udp-recreate-lb", Budget: 10 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-15 * time.Second), Finished: t0.Add(62 * time.Second), Markers: MarkersOf(ms)}
 	for _, node := range []string{"external", "netchaos-worker", "netchaos-worker2"} {
 		e.Flows = append(e.Flows,
 			flowSpec{node + "/pinned", probe.UDPPinned, -15 * time.Second, 62 * time.Second, 1453 * time.Millisecond, 47592 * time.Millisecond, false, flip(47592 * time.Millisecond)}.flow(ms, ""),
@@ -332,7 +332,7 @@ func TestHTMLTop(t *testing.T) {
 	r.Experiments[1].Lab = "kube-proxy-no-ct-cleanup: kube-proxy built without its UDP conntrack cleanup"
 	e := recreate()
 	f := &e.Flows[0]
-	f.Stats.Outages = append([]probe.Outage{{Start: t0.Add(-13 * time.Second), End: t0.Add(-12 * time.Second), Lost: 100}}, f.Stats.Outages...)
+	f.Stats.Outages = append([]Outage{{Start: t0.Add(-13 * time.Second), End: t0.Add(-12 * time.Second), Lost: 100}}, f.Stats.Outages...)
 	r.Experiments = append(r.Experiments, e)
 	var b bytes.Buffer
 	if err := HTML(&b, r); err != nil {

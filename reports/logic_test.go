@@ -9,36 +9,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // out is an outage from a to b seconds after the trigger.
-func out(a, b float64) probe.Outage {
-	return probe.Outage{Start: t0.Add(secs2d(a)), End: t0.Add(secs2d(b))}
+func out(a, b float64) Outage {
+	return Outage{Start: t0.Add(secs2d(a)), End: t0.Add(secs2d(b))}
 }
 
 // openFrom is an outage from a seconds after the trigger, still open when
 // the window closed at 45 s.
-func openFrom(a float64) probe.Outage {
-	return probe.Outage{Start: t0.Add(secs2d(a)), End: t0.Add(45 * time.Second), Open: true}
+func openFrom(a float64) Outage {
+	return Outage{Start: t0.Add(secs2d(a)), End: t0.Add(45 * time.Second), Open: true}
 }
 
 func secs2d(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // fl is a flow with outages, observed from 10 s before the trigger to 45 s
 // after it.
-func fl(name string, control bool, outs ...probe.Outage) Flow {
-	return Flow{Name: name, Control: control, Stats: probe.FlowStats{WindowStart: t0.Add(-10 * time.Second), WindowEnd: t0.Add(45 * time.Second), Outages: outs}}
+func fl(name string, control bool, outs ...Outage) Flow {
+	return Flow{Name: name, Control: control, Stats: Stats{WindowStart: t0.Add(-10 * time.Second), WindowEnd: t0.Add(45 * time.Second), Outages: outs}}
 }
 
 func TestJudge(t *testing.T) {
-	trigger := []probe.Marker{{Name: "trigger", At: t0}}
-	withMitigation := append(trigger, probe.Marker{Name: "conntrack -D", At: t0.Add(30 * time.Second)})
-	withEvent := append(trigger, probe.Marker{Name: "service re-created", At: t0.Add(5 * time.Second), Event: true})
+	trigger := []Marker{{Name: "trigger", At: t0}}
+	withMitigation := append(trigger, Marker{Name: "conntrack -D", At: t0.Add(30 * time.Second)})
+	withEvent := append(trigger, Marker{Name: "service re-created", At: t0.Add(5 * time.Second), Event: true})
 	vuln := Expectation{Case: "pod → LB IP", Observed: "refused", Verdict: string(Vulnerable)}
 	tests := []struct {
 		name     string
-		markers  []probe.Marker
+		markers  []Marker
 		flows    []Flow
 		cells    []Expectation
 		inherent time.Duration
@@ -100,7 +100,7 @@ func TestJudge(t *testing.T) {
 
 func TestWindows(t *testing.T) {
 	e := Experiment{Name: "x", Interval: 10 * time.Millisecond, Finished: t0.Add(45 * time.Second),
-		Markers: []probe.Marker{{Name: "trigger", At: t0}, {Name: "conntrack -D", At: t0.Add(30 * time.Second)}},
+		Markers: []Marker{{Name: "trigger", At: t0}, {Name: "conntrack -D", At: t0.Add(30 * time.Second)}},
 		Flows:   []Flow{fl("w/pinned", false, out(-2, -1.9), out(0.5, 30.048), out(40, 40.2)), fl("w/fresh", true, out(0.5, 1.5), out(40, 40.2))}}
 	Judge(&e)
 	w := e.Flows[0].Windows
@@ -114,7 +114,7 @@ func TestWindows(t *testing.T) {
 		t.Errorf("mitigation window %+v: want down at start, back after 48 ms, resilient", w[1])
 	}
 	e = Experiment{Name: "x", Interval: 10 * time.Millisecond, Finished: t0.Add(45 * time.Second), Inherent: 45 * time.Second,
-		Markers: []probe.Marker{{Name: "trigger", At: t0}},
+		Markers: []Marker{{Name: "trigger", At: t0}},
 		Flows:   []Flow{fl("w/oneway", false, out(0.6, 0.61), out(1, 40)), fl("w/fresh", true, out(1, 40))}}
 	Judge(&e)
 	if h := e.Flows[0].Windows[0]; h.Lost != 39010*time.Millisecond || h.Outages != 2 || h.AmbientOutages != 0 || h.StableAfter != 40*time.Second {
@@ -126,7 +126,7 @@ func TestWindows(t *testing.T) {
 }
 
 func TestJudgeKeepsNotApplicableAndError(t *testing.T) {
-	open := Flow{Name: "f", Stats: probe.FlowStats{Outages: []probe.Outage{{Open: true}}}}
+	open := Flow{Name: "f", Stats: Stats{Outages: []Outage{{Open: true}}}}
 	for _, v := range []Verdict{NotApplicable, Errored} {
 		e := Experiment{Verdict: v, Reason: "why", Flows: []Flow{open}}
 		Judge(&e)
@@ -236,7 +236,7 @@ func TestDiff(t *testing.T) {
 	b.Environment.KubernetesVersion = "v1.35.0"
 	// T1: the pinned flow recovers after the upgrade (conntrack reconciler).
 	fs := flowSpec{"worker/udp-pinned", probe.UDPPinned, -5 * time.Second, 60 * time.Second, 0, 1100 * time.Millisecond, false, pod("statsd-agent-q9d4m", "172.18.0.4", "worker")}
-	b.Experiments[0].Flows[0] = fs.flow(b.Experiments[0].Markers, "")
+	b.Experiments[0].Flows[0] = fs.flow([]probe.Marker{{Name: "trigger", At: t0}}, "") // the fixture's T1 markers
 	b.Experiments[0].Expectations[0].Observed, b.Experiments[0].Expectations[0].Match = "recovered after 1.100 s", false
 	Judge(&b.Experiments[0])
 	// T4: the hostNetwork cell now matches; a new cell appears.
@@ -339,27 +339,27 @@ func TestDiffThreshold(t *testing.T) {
 }
 
 func TestResponderText(t *testing.T) {
-	a := probe.Identity{Pod: "a", IP: "10.0.0.1", Node: "n1"}
-	b := probe.Identity{Pod: "b", IP: "10.0.0.2", Node: "n2"}
-	span := func(id probe.Identity, from, to time.Duration, seen string) probe.ResponderSpan {
-		return probe.ResponderSpan{Responder: id, SeenSource: seen, First: t0.Add(from), Last: t0.Add(to), Answers: 1}
+	a := Identity{Pod: "a", IP: "10.0.0.1", Node: "n1"}
+	b := Identity{Pod: "b", IP: "10.0.0.2", Node: "n2"}
+	span := func(id Identity, from, to time.Duration, seen string) ResponderSpan {
+		return ResponderSpan{Responder: id, SeenSource: seen, First: t0.Add(from), Last: t0.Add(to), Answers: 1}
 	}
-	var alternating []probe.ResponderSpan
+	var alternating []ResponderSpan
 	for i := 0; i < 20; i++ {
-		alternating = append(alternating, span([]probe.Identity{a, b}[i%2], time.Duration(i)*time.Second, time.Duration(i)*time.Second, "10.0.0.9"))
+		alternating = append(alternating, span([]Identity{a, b}[i%2], time.Duration(i)*time.Second, time.Duration(i)*time.Second, "10.0.0.9"))
 	}
-	e := Experiment{Markers: []probe.Marker{{Name: "trigger", At: t0}}}
+	e := Experiment{Markers: []Marker{{Name: "trigger", At: t0}}}
 	for _, tc := range []struct {
-		spans []probe.ResponderSpan
+		spans []ResponderSpan
 		want  string
 	}{
 		{nil, "no answers at all"},
-		{[]probe.ResponderSpan{span(a, -time.Second, time.Minute, "10.0.0.9")}, "all 1 answers came from a (10.0.0.1) on n1 (client seen as 10.0.0.9)"},
-		{[]probe.ResponderSpan{span(a, -time.Second, 41200*time.Millisecond, "10.0.0.9"), span(b, 43*time.Second, time.Minute, "172.18.0.2")},
+		{[]ResponderSpan{span(a, -time.Second, time.Minute, "10.0.0.9")}, "all 1 answers came from a (10.0.0.1) on n1 (client seen as 10.0.0.9)"},
+		{[]ResponderSpan{span(a, -time.Second, 41200*time.Millisecond, "10.0.0.9"), span(b, 43*time.Second, time.Minute, "172.18.0.2")},
 			"answers came from a (10.0.0.1) on n1 (client seen as 10.0.0.9) until +41.200 s, then from b (10.0.0.2) on n2 (client seen as 172.18.0.2) from +43.000 s"},
 		{alternating, "answers alternated between 2 responders (19 changes): a (10.0.0.1) on n1 (10), b (10.0.0.2) on n2 (10); client seen as 10.0.0.9"},
 	} {
-		if got := responderText(e, Flow{Stats: probe.FlowStats{Responders: tc.spans}}); got != tc.want {
+		if got := responderText(e, Flow{Stats: Stats{Responders: tc.spans}}); got != tc.want {
 			t.Errorf("got  %q\nwant %q", got, tc.want)
 		}
 	}
@@ -385,12 +385,12 @@ func TestDecodeV1Rejudges(t *testing.T) {
 }
 
 func TestTrimKeepsTheLongestAndTheOpen(t *testing.T) {
-	var outs []probe.Outage
+	var outs []Outage
 	for i := range 100 {
 		outs = append(outs, out(float64(i), float64(i)+0.01))
 	}
 	outs = append(outs, out(200, 203), openFrom(300))
-	f := Flow{Name: "x", Stats: probe.FlowStats{Outages: outs}}
+	f := Flow{Name: "x", Stats: Stats{Outages: outs}}
 	f.Trim()
 	if len(f.Stats.Outages) != MaxListed || f.Unlisted.Outages != 102-MaxListed {
 		t.Fatalf("kept %d, unlisted %d", len(f.Stats.Outages), f.Unlisted.Outages)

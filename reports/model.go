@@ -28,8 +28,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // SchemaVersion names the JSON model's version; Load refuses others.
@@ -110,11 +108,11 @@ type Experiment struct {
 	Interval time.Duration `json:"interval_ns,omitempty"`
 	// Tolerance is how much later than its control flows a flow may come
 	// back and still count as recovering with them (at least Noise).
-	Tolerance time.Duration  `json:"tolerance_ns,omitempty"`
-	Started   time.Time      `json:"started"`
-	Finished  time.Time      `json:"finished"`
-	Markers   []probe.Marker `json:"markers,omitempty"`
-	Flows     []Flow         `json:"flows,omitempty"`
+	Tolerance time.Duration `json:"tolerance_ns,omitempty"`
+	Started   time.Time     `json:"started"`
+	Finished  time.Time     `json:"finished"`
+	Markers   []Marker      `json:"markers,omitempty"`
+	Flows     []Flow        `json:"flows,omitempty"`
 	// Expectations are expected versus observed, cell by cell: a flow's
 	// outcome after a marker, or a reachability matrix cell.
 	Expectations []Expectation `json:"expectations,omitempty"`
@@ -144,8 +142,8 @@ type Flow struct {
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Windows measure the flow after each marker (the trigger, then each
 	// mitigation), each up to the next.
-	Windows []Window        `json:"windows,omitempty"`
-	Stats   probe.FlowStats `json:"stats"`
+	Windows []Window `json:"windows,omitempty"`
+	Stats   Stats    `json:"stats"`
 	// Unlisted counts the outages left out of Stats.Outages to bound the
 	// report (the shortest ones; Trim), and their time. Windows count them.
 	Unlisted Unlisted `json:"unlisted,omitzero"`
@@ -185,7 +183,7 @@ func (f *Flow) Trim() {
 	for _, i := range order[:MaxListed] {
 		keep[i] = true
 	}
-	var kept []probe.Outage
+	var kept []Outage
 	for i, x := range o {
 		if keep[i] {
 			kept = append(kept, x)

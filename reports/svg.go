@@ -3,8 +3,6 @@ package reports
 import (
 	"fmt"
 	"math"
-
-	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // maxTicks is how many responder changes a timeline labels; a flow whose
@@ -14,7 +12,7 @@ const maxTicks = 12
 // responderLabel is a short name for a responder span on a timeline (its
 // pod, else its address), with the client's address as the responder saw
 // it when that changed from prevSeen.
-func responderLabel(sp probe.ResponderSpan, prevSeen string) string {
+func responderLabel(sp ResponderSpan, prevSeen string) string {
 	s := sp.Responder.Pod
 	if s == "" {
 		s = sp.Responder.String()

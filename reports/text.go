@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // The phrases both human renderers use, so Markdown and HTML say the same
@@ -16,7 +14,7 @@ import (
 
 // trigger is the experiment's first trigger marker (named "trigger", else
 // the first marker); ok is false when it has none.
-func (e Experiment) trigger() (probe.Marker, bool) {
+func (e Experiment) trigger() (Marker, bool) {
 	for _, m := range e.Markers {
 		if m.Name == "trigger" {
 			return m, true
@@ -25,7 +23,7 @@ func (e Experiment) trigger() (probe.Marker, bool) {
 	if len(e.Markers) > 0 {
 		return e.Markers[0], true
 	}
-	return probe.Marker{}, false
+	return Marker{}, false
 }
 
 // observed is how long the flow was watched after the trigger (its whole
@@ -137,9 +135,9 @@ func outageList(e Experiment, f Flow) []string {
 
 // results is ", 3 refused" style detail for outages that were not plain
 // timeouts.
-func results(o probe.Outage) string {
+func results(o Outage) string {
 	var s string
-	for _, r := range []probe.Result{probe.Refused, probe.Error} {
+	for _, r := range []string{resultRefused, resultError} {
 		if n := o.Results[r]; n > 0 {
 			s += fmt.Sprintf(", %d %s", n, r)
 		}
@@ -156,7 +154,7 @@ func responderText(e Experiment, f Flow) string {
 	}
 	t0 := e.triggerAt()
 	seen := ""
-	who := func(s probe.ResponderSpan) string {
+	who := func(s ResponderSpan) string {
 		w := s.Responder.String()
 		if w == "" {
 			w = "an unidentified responder"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // Timeline is a flow's answered/lost counts in buckets, for drawing. The

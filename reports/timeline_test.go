@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // probes is a flow's samples every interval (give or take jitter) from
@@ -241,7 +241,7 @@ func TestReportSizeFullSuite(t *testing.T) {
 	markers := []probe.Marker{{Name: "trigger", At: t0}, {Name: "service re-created", At: t0.Add(12 * time.Second), Event: true}, {Name: "conntrack -D", At: t0.Add(47 * time.Second)}}
 	timelines := 0
 	for x := range 13 {
-		e := Experiment{Name: fmt.Sprintf("exp-%d", x), Budget: 10 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-15 * time.Second), Finished: t0.Add(75 * time.Second), Markers: markers}
+		e := Experiment{Name: fmt.Sprintf("exp-%d", x), Budget: 10 * time.Second, Interval: 10 * time.Millisecond, Started: t0.Add(-15 * time.Second), Finished: t0.Add(75 * time.Second), Markers: MarkersOf(markers)}
 		for n, node := range []string{"external", "worker", "worker2"} {
 			for k, kind := range []string{"fresh", "pinned", "oneway", "service"} {
 				seed := int64(100*x + 10*n + k)
@@ -261,7 +261,7 @@ func TestReportSizeFullSuite(t *testing.T) {
 				}
 				s := probes(-15*time.Second, 75*time.Second, 10*time.Millisecond, 2*time.Millisecond, seed, lost)
 				st := probe.Analyze(s, markers, t0.Add(75*time.Second))
-				f := Flow{Name: node + "/" + kind, Control: kind == "fresh" || kind == "service", Stats: st, Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond, markers)}
+				f := Flow{Name: node + "/" + kind, Control: kind == "fresh" || kind == "service", Stats: StatsOf(st), Timeline: Bucketize(s, st.WindowStart, st.WindowEnd, 10*time.Millisecond, markers)}
 				b, _ := json.MarshalIndent(f.Timeline, "      ", "  ")
 				timelines += len(b)
 				e.Flows = append(e.Flows, f)
@@ -282,7 +282,7 @@ func TestReportSizeFullSuite(t *testing.T) {
 		t.Errorf("timelines take %d bytes for 156 flows, want at most 50 kB", timelines)
 	}
 	if b.Len() > 500_000 {
-		t.Logf("over 500 kB: the outage lists (probe.FlowStats.Outages) are not bounded by Bucketize")
+		t.Logf("over 500 kB: the outage lists (Flow.Stats.Outages) are not bounded by Bucketize")
 	}
 	if strings.Contains(b.String(), `"answered": [`) {
 		t.Error("the timeline is written as an indented array")

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/netchaos/netchaos/experiments/probe"
 )
 
 // DefaultBudget is the outage budget of an experiment that was given none:
@@ -184,7 +182,7 @@ type bound struct {
 // windows are the experiment's judged windows: one per marker that is not
 // an event, in order; the last ends at the end of observation.
 func (e Experiment) windows() []bound {
-	var ms []probe.Marker
+	var ms []Marker
 	for _, m := range e.Markers {
 		if !m.Event {
 			ms = append(ms, m)
@@ -235,7 +233,7 @@ type span struct{ from, to time.Time }
 func (s span) len() time.Duration { return s.to.Sub(s.from) }
 
 // clip is the part of outage o inside b (ok false when none).
-func clip(o probe.Outage, b bound) (span, bool) {
+func clip(o Outage, b bound) (span, bool) {
 	s := span{o.Start, o.End}
 	if s.from.Before(b.start) {
 		s.from = b.start
@@ -306,7 +304,7 @@ func minTime(a, b time.Time) time.Time {
 // outage the trigger causes by design: a Service's backends held at zero
 // cut every flow at once, after whatever blip came first, and that is the
 // trigger's cost, which the window must show.
-func measure(st probe.FlowStats, b bound, controls []Flow, noise time.Duration, faultEnd time.Time) Window {
+func measure(st Stats, b bound, controls []Flow, noise time.Duration, faultEnd time.Time) Window {
 	w := Window{Marker: b.marker, Start: b.start, End: b.end}
 	var cover []span
 	for _, c := range controls {
@@ -392,11 +390,11 @@ func plural1(n int, one, many string) string {
 }
 
 // openOutage returns the outage still open when the flow's window closed.
-func openOutage(st probe.FlowStats) (probe.Outage, bool) {
+func openOutage(st Stats) (Outage, bool) {
 	for _, o := range st.Outages {
 		if o.Open {
 			return o, true
 		}
 	}
-	return probe.Outage{}, false
+	return Outage{}, false
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/netchaos/netchaos/experiments"
-	"github.com/netchaos/netchaos/experiments/probe"
+	"github.com/netchaos/netchaos/probe"
 )
 
 func TestUnNATed(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/netchaos/netchaos/experiments/probe"
 	"github.com/netchaos/netchaos/manifests"
+	"github.com/netchaos/netchaos/probe"
 )
 
 // The binary is also the in-cluster agent: experiments, the janitor, the
@@ -175,7 +175,7 @@ func TestLibraryCallsUseDoubleDashFlags(t *testing.T) {
 		}
 	}
 	fset := token.NewFileSet()
-	err := filepath.WalkDir("../../experiments", func(path string, d fs.DirEntry, err error) error {
+	scan := func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
 		}
@@ -199,13 +199,15 @@ func TestLibraryCallsUseDoubleDashFlags(t *testing.T) {
 			return true
 		})
 		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	for _, dir := range []string{"../../experiments", "../../probe"} {
+		if err := filepath.WalkDir(dir, scan); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// echo x6, lbproxy, agent, janitor, probe.Args: the scan must see them.
 	if found < 9 {
-		t.Errorf("found %d argument lists for the binary in experiments/, want at least 9", found)
+		t.Errorf("found %d argument lists for the binary in experiments/ and probe/, want at least 9", found)
 	}
 }
 

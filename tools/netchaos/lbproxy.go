@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netchaos/netchaos/experiments/probe"
 	"github.com/netchaos/netchaos/experiments/trafficpolicy"
+	"github.com/netchaos/netchaos/probe"
 )
 
 func lbproxyCommand() *cobra.Command {
