@@ -20,6 +20,7 @@ func TestNodeScriptsGolden(t *testing.T) {
 		"standin-kind":              standInScript("172.18.0.3"),
 		"standin-podman":            standInScript("10.89.0.4"),
 		"peer":                      peerScript(),
+		"dropin":                    dropInScript(),
 	} {
 		path := filepath.Join("testdata", name+".sh.golden")
 		if *update {

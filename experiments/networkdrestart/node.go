@@ -2,6 +2,7 @@ package networkdrestart
 
 import (
 	"embed"
+	"fmt"
 	"strings"
 	"text/template"
 	"time"
@@ -120,4 +121,11 @@ func restoreScript(networkdWasActive bool) string {
 // its own restore script and timer written first.
 func peerScript() string {
 	return render("peer.sh.tmpl", names)
+}
+
+// dropInScript is the mitigation: networkd's drop-in that keeps foreign
+// rules and routes (its directory recorded for the restore), then the same
+// restart as the fault.
+func dropInScript() string {
+	return fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
 }

@@ -16,6 +16,7 @@ func TestNodeScriptsParse(t *testing.T) {
 		"restore (networkd inactive)": restoreScript(false),
 		"stand-ins":                   standInScript("172.18.0.3"),
 		"peer":                        peerScript(),
+		"drop-in (mitigation)":        dropInScript(),
 	}
 	for name, s := range scripts {
 		cmd := exec.Command("sh", "-n")
