@@ -2,7 +2,6 @@ package networkdrestart
 
 import (
 	"embed"
-	"fmt"
 	"strings"
 	"text/template"
 	"time"
@@ -40,7 +39,7 @@ var (
 type nodeNames struct {
 	State, RestoreDir, Restore, PeerRestore, TimerUnit       string
 	ENILink, ENINetwork, ENITable, UnitDropIn, Sysfs, DropIn string
-	GuardTable, VPCAddr                                      string
+	GuardTable, VPCAddr, NetworkdCmd                         string
 	OnActive                                                 int // seconds from arming to the timers
 }
 
@@ -48,7 +47,7 @@ type nodeNames struct {
 var names = nodeNames{
 	State: state, RestoreDir: experiments.NodeRestoreDir, Restore: restore, PeerRestore: peerRestore, TimerUnit: timerUnit,
 	ENILink: eniLink, ENINetwork: eniNetwork, ENITable: eniTable, UnitDropIn: unitDropIn, Sysfs: sysfs, DropIn: dropIn,
-	GuardTable: guardTable, VPCAddr: vpcAddr,
+	GuardTable: guardTable, VPCAddr: vpcAddr, NetworkdCmd: networkdCmd,
 	OnActive: int((Deadline + time.Minute).Seconds()),
 }
 
@@ -127,5 +126,5 @@ func peerScript() string {
 // rules and routes (its directory recorded for the restore), then the same
 // restart as the fault.
 func dropInScript() string {
-	return fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
+	return render("dropin.sh.tmpl", names)
 }
