@@ -10,10 +10,13 @@ import (
 // on a cluster, after the node was changed.
 func TestNodeScriptsParse(t *testing.T) {
 	scripts := map[string]string{
-		"arm (networkd active)":   armScript(true),
-		"arm (networkd inactive)": armScript(false),
-		"stand-ins":               standInScript("172.18.0.3"),
-		"peer":                    peerScript(),
+		"arm (networkd active)":       armScript(true),
+		"arm (networkd inactive)":     armScript(false),
+		"restore (networkd active)":   restoreScript(true),
+		"restore (networkd inactive)": restoreScript(false),
+		"stand-ins":                   standInScript("172.18.0.3"),
+		"peer":                        peerScript(),
+		"drop-in (mitigation)":        dropInScript(),
 	}
 	for name, s := range scripts {
 		cmd := exec.Command("sh", "-n")

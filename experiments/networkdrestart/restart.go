@@ -205,8 +205,7 @@ func (t *trial) reAddRules(ctx context.Context, r *experiments.Run) error {
 }
 
 func (t *trial) dropIn(ctx context.Context, r *experiments.Run) error {
-	cmd := fmt.Sprintf("d=$(dirname %[1]s); [ -d $d ] || { mkdir $d && echo $d >> %[3]s/dirs.created; }; printf '[Network]\\nManageForeignRoutingPolicyRules=no\\nManageForeignRoutes=no\\n' > %[1]s && %[2]s", dropIn, networkdCmd, state)
-	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", cmd)
+	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", dropInScript())
 	return err
 }
 
