@@ -1,6 +1,10 @@
 package reports
 
-import "time"
+import (
+	"time"
+
+	"github.com/netchaos/netchaos/probe"
+)
 
 // The report's own record of what the probes measured. The probe package
 // has types of the same shape (probe.FlowStats and the types it holds, and
@@ -91,14 +95,5 @@ type Identity struct {
 	Node string `json:"node,omitempty"`
 }
 
-// String is a short human form: pod (ip) or ip alone.
-func (id Identity) String() string {
-	switch {
-	case id.Pod != "" && id.IP != "":
-		return id.Pod + " (" + id.IP + ")"
-	case id.Pod != "":
-		return id.Pod
-	default:
-		return id.IP
-	}
-}
+// String is the probe's short human form: pod (ip) or ip alone.
+func (id Identity) String() string { return probe.Identity(id).String() }
