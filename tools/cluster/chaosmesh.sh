@@ -2,7 +2,8 @@
 # Chaos Mesh built offline from its Go module sources and installed into a kind
 # cluster: the controller-manager and chaos-daemon, with the CRDs from the same
 # module download and a minimal deployment (no dashboard, no DNS server, no
-# admission webhooks, no mTLS between controller and daemon).
+# admission webhooks, no mTLS between controller and daemon, no cloud chaos
+# controllers: see without_cloud_chaos).
 #   chaosmesh.sh build                           build the two images (cached by their inputs)
 #   chaosmesh.sh install <cluster> <kubeconfig>  build, load into kind, apply; skips what is current
 #   chaosmesh.sh uninstall <cluster> <kubeconfig>
@@ -44,11 +45,22 @@ source_tree() { # writable copy of the module download, api replace pointed at t
   touch "$SRC/.ready"
 }
 
+without_cloud_chaos() { # the controller-manager without AWSChaos, GCPChaos, AzureChaos
+  # Their controllers are the only importers of the AWS, GCP and Azure SDKs
+  # (aws-sdk-go-v2/service/ec2, google.golang.org/api/compute, azure-sdk-for-go),
+  # which are a large part of a cold build; they only call cloud APIs, which a
+  # kind cluster has none of, and no experiment here uses them. Their CRDs stay.
+  local fx=$SRC/controllers/chaosimpl/fx.go
+  sed -i -E '/chaosimpl\/(aws|gcp|azure)chaos"$/d; /^\s*(aws|gcp|azure)chaos\.Module,$/d' "$fx"
+  ! grep -qE '(aws|gcp|azure)chaos' "$fx" || die "could not drop the cloud chaos controllers from $fx"
+}
+
 build_binaries() { # both commands in one go build: one compile of what they share (nearly all of it)
-  local key="$CHAOSMESH_VERSION $CHAOSMESH_API_VERSION $(md5sum <"$HERE/chaosmesh/nsexec.c") cgo-both"
+  local key="$CHAOSMESH_VERSION $CHAOSMESH_API_VERSION $(md5sum <"$HERE/chaosmesh/nsexec.c") cgo-both no-cloud-chaos"
   [ "$(cat "$BIN/chaosmesh.version" 2>/dev/null)" = "$key" ] && return
   ensure_pkgs gcc:gcc
   source_tree
+  without_cloud_chaos
   local ld="-s -w -X github.com/chaos-mesh/chaos-mesh/pkg/version.gitVersion=$CHAOSMESH_VERSION"
   # chaos-daemon links the fake clock objects TimeChaos injects (cgo), as upstream
   # does; the controller-manager is built with cgo too, so that the two share
