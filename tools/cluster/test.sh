@@ -18,32 +18,41 @@ L=$OUT/test
 mkdir -p "$L"
 declare -A job=()
 
+TIMEFORMAT="%0R s wall, %0U s user + %0S s sys CPU"   # bash's time: a step's CPU, its children's included
+
 bg() { # bg NICE NAME CMD...: CMD at NICE beside the critical path, output in $L/NAME.log
   log test "$2: started beside the critical path at nice $1 (log: $L/$2.log)"
-  nice -n "$1" "${@:3}" >"$L/$2.log" 2>&1 &
+  ( { time nice -n "$1" "${@:3}" >"$L/$2.log" 2>&1; } 2>"$L/$2.time" ) &
   job[$2]=$!
 }
 finish() { # finish NAME: wait for it; the end of its log when it failed
   local t0=$SECONDS
-  if wait "${job[$1]}"; then log test "$1: passed (waited $((SECONDS - t0)) s for it)"; return 0; fi
+  if wait "${job[$1]}"; then log test "$1: passed (waited $((SECONDS - t0)) s for it; it took $(cat "$L/$1.time"))"; return 0; fi
   log test "$1: FAILED; the end of $L/$1.log:"
   tail -40 "$L/$1.log"
   return 1
 }
+step() { # step NAME CMD...: a step on the critical path, timed like the jobs beside it
+  local r=0
+  { time "${@:2}" 2>&3; } 3>&2 2>"$L/$1.time" || r=$?
+  log test "$1: $([ $r = 0 ] && echo passed || echo FAILED), $(tail -1 "$L/$1.time")"
+  return $r
+}
 
 # Steps that install host packages run first: nothing beside them yet.
-$M hostdeps docker
+step host $M hostdeps docker
 bg 19 checks $M unit ipvs-model
 bg 10 chaos-mesh-build "$HERE/chaosmesh.sh" build
 # the lab's one long build needs no cluster: kube-proxy of the older release,
 # under the lock lab.sh takes for it
 bg 10 lab-old-proxy flock "$OUT/lab-old.lock" "$HERE/build-k8s.sh" "$OLD_PROXY_VERSION" kube-proxy
-$M cluster
+step cluster $M cluster
 bg 10 lab-build "$HERE/lab.sh" build "$K8S_VERSION"
 rc=0
-$M e2e-suite E2E_LABELS='!chaosmesh' || rc=1
+step suite $M e2e-suite E2E_LABELS='!chaosmesh' || rc=1
 if finish chaos-mesh-build; then
-  { "$HERE/chaosmesh.sh" install "$CLUSTER_NAME" "$KUBECONFIG_FILE" && $M e2e-suite E2E_LABELS=chaosmesh REPORT_DIR="$REPORT_DIR/chaosmesh"; } || rc=1
+  { step chaos-mesh-install "$HERE/chaosmesh.sh" install "$CLUSTER_NAME" "$KUBECONFIG_FILE" &&
+    step suite-chaosmesh $M e2e-suite E2E_LABELS=chaosmesh REPORT_DIR="$REPORT_DIR/chaosmesh"; } || rc=1
 else
   rc=1
 fi
@@ -51,6 +60,6 @@ finish lab-old-proxy || rc=1
 finish lab-build || rc=1
 finish checks || rc=1
 $M cluster-down
-$M precision || rc=1
+step precision $M precision || rc=1
 log test "make test: $([ $rc = 0 ] && echo passed || echo FAILED)"
 exit $rc
