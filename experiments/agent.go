@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments/kube"
 )
 
 // Agent is a privileged pod in the host network and PID namespaces of every
@@ -46,7 +48,7 @@ func (e *Env) DeployAgent(ctx context.Context, ns, exp string) (*Agent, error) {
 	if _, err := e.Kube.AppsV1().DaemonSets(ns).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("create node agent: %w", err)
 	}
-	pods, err := e.ReadyPods(ctx, ns, LabelRole+"=node-agent", len(e.Cluster.Nodes))
+	pods, err := kube.ReadyPods(ctx, e.Kube, ns, LabelRole+"=node-agent", len(e.Cluster.Nodes))
 	if err != nil {
 		return nil, fmt.Errorf("node agent: %w", err)
 	}
@@ -64,7 +66,7 @@ func (a *Agent) Run(ctx context.Context, node string, cmd ...string) (string, er
 	if !ok {
 		return "", fmt.Errorf("no node agent on %s", node)
 	}
-	return a.env.Exec(ctx, a.ns, pod, "agent", cmd...)
+	return kube.Exec(ctx, a.env.Kube, a.env.Config, a.ns, pod, "agent", cmd...)
 }
 
 // Host runs a command in all of the node's namespaces (through PID 1), for

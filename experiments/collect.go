@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -143,11 +144,15 @@ func (c *Collector) Samples(flow string) []probe.Sample {
 	return append([]probe.Sample(nil), c.samples[flow]...)
 }
 
+// steadyTimeout is how long Steady waits for every flow to answer before
+// the runner injects.
+const steadyTimeout = 60 * time.Second
+
 // Steady waits until n flows exist and each has answered its last `run`
 // probes in a row: the steady state to inject from.
 func (c *Collector) Steady(ctx context.Context, n, run int) error {
 	var why string
-	err := poll(ctx, Timeouts.SteadyState, func(context.Context) (bool, error) {
+	err := kube.Poll(ctx, steadyTimeout, func(context.Context) (bool, error) {
 		names := c.Flows()
 		if len(names) < n {
 			why = fmt.Sprintf("%d of %d flows reporting (%s)", len(names), n, strings.Join(names, ", "))

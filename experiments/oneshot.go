@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -50,7 +51,7 @@ func (e *Env) ProbeFrom(ctx context.Context, ns, exp string, p Placement, flows 
 	defer pods.Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	var phase corev1.PodPhase
 	var last string // why the pod is not done yet: its phase, or why it cannot be read (Forbidden)
-	err = poll(ctx, d+Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
+	err = kube.Poll(ctx, d+kube.Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
 		got, err := pods.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			last = err.Error()

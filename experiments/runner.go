@@ -7,6 +7,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -149,7 +150,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	var trial Trial
 	defer func() {
 		r.stopProbes()
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeouts.Delete+time.Minute)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kube.Timeouts.Delete+time.Minute)
 		defer cancel()
 		// The step is the runner's: recorded once the node agent ran, as
 		// reports always listed it, and whenever the trial can recover.

@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -232,7 +233,7 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (services,
 		}
 	}
 	for _, p := range Policies {
-		s, err := e.ServiceReady(ctx, ns, "web-"+strings.ToLower(p), true)
+		s, err := kube.ServiceReady(ctx, e.Kube, ns, "web-"+strings.ToLower(p), true)
 		if err != nil {
 			return out, err
 		}
@@ -260,7 +261,7 @@ func deployListeners(ctx context.Context, e *experiments.Env, ns string, workers
 			return nil, fmt.Errorf("create %s: %w", pod.Name, err)
 		}
 	}
-	if _, err := e.ReadyPods(ctx, ns, metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels}), 2); err != nil {
+	if _, err := kube.ReadyPods(ctx, e.Kube, ns, metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels}), 2); err != nil {
 		return nil, err
 	}
 	return map[string]bool{workers[0].Name: true, workers[1].Name: true}, nil
