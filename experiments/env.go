@@ -35,6 +35,13 @@ const DefaultImage = "netchaos/probe:dev"
 // Logger receives progress lines. The library is silent unless given one.
 type Logger func(format string, args ...any)
 
+// printf writes a line to l, if there is one.
+func (l Logger) printf(format string, args ...any) {
+	if l != nil {
+		l(format, args...)
+	}
+}
+
 // Env is what experiments run against: one cluster, named explicitly, and one
 // run of the suite.
 type Env struct {
@@ -144,8 +151,12 @@ func (e *Env) OutsideView() bool { return e.Cluster.Provider == "kind" && !e.InC
 func (e *Env) Resources() *resources.Resources { return e.Client.Resources() }
 
 // Labels are the labels for an object of experiment exp with role role.
-func (e *Env) Labels(exp, role string) map[string]string {
-	l := map[string]string{LabelManagedBy: ManagedBy, LabelRun: e.RunID}
+func (e *Env) Labels(exp, role string) map[string]string { return labelsFor(e.RunID, exp, role) }
+
+// labelsFor are the labels for an object of run runID, experiment exp (if
+// any) and role (if any).
+func labelsFor(runID, exp, role string) map[string]string {
+	l := map[string]string{LabelManagedBy: ManagedBy, LabelRun: runID}
 	if exp != "" {
 		l[LabelExperiment] = exp
 	}

@@ -148,6 +148,31 @@ func TestExecuteOutage(t *testing.T) {
 	cleanedUp(t, cs)
 }
 
+// The handle Setup gets is the run's: its namespace, agent, image, cluster
+// and labels carrying the run ID.
+func TestExecuteHandle(t *testing.T) {
+	e, _ := fakeEnv(t)
+	e.Cluster.Provider = "kind"
+	var got *Run
+	res := e.Execute(context.Background(), &fakeExp{calls: &calls{}, setup: func(_ context.Context, r *Run, _ *fakeTrial) error {
+		got = r
+		return errors.New("seen enough")
+	}}, fastWindows)
+	if got == nil {
+		t.Fatalf("Setup not called: %+v", res)
+	}
+	l := got.Labels("client")
+	if got.Namespace != fakeNS || got.Experiment != "fake" || got.Agent == nil || got.Kube != e.Kube || got.Cluster.Provider != "kind" || !got.OutsideView() {
+		t.Errorf("handle: namespace %q, experiment %q, agent %v, cluster %+v, outside view %v", got.Namespace, got.Experiment, got.Agent, got.Cluster, got.OutsideView())
+	}
+	if l[LabelRun] != e.RunID || l[LabelExperiment] != "fake" || l[LabelRole] != "client" || l[LabelManagedBy] != ManagedBy {
+		t.Errorf("labels %v", l)
+	}
+	if c := got.Container("probe", "echo"); c.Image != DefaultImage || len(c.Env) != 4 {
+		t.Errorf("container %+v: want the run's image and the downward env", c)
+	}
+}
+
 // A typed NotApplicableError from Setup ends the run as not applicable,
 // and what Setup did is still undone.
 func TestExecuteNotApplicableFromSetup(t *testing.T) {

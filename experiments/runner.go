@@ -129,11 +129,10 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	res.Applicable = true
 	_, survey := x.(Survey)
-	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
+	r := e.newRun(x.Name())
 	if !survey {
 		res.Interval = r.FlowOptions.Interval
 	}
-	r.Collector = NewCollector(e)
 	defer func() {
 		res.Actions, res.Markers = r.actions, r.markers
 		res.Evidence = append(res.Evidence, r.evidence...)

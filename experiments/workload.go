@@ -38,6 +38,6 @@ func (r *Run) DaemonSet(name, role string, spec corev1.PodSpec) *appsv1.DaemonSe
 }
 
 // Container is the probe agent container running args.
-func (e *Env) Container(name string, args ...string) corev1.Container {
-	return corev1.Container{Name: name, Image: e.Image, ImagePullPolicy: corev1.PullIfNotPresent, Args: args, Env: DownwardEnv()}
+func (r *Run) Container(name string, args ...string) corev1.Container {
+	return corev1.Container{Name: name, Image: r.Image, ImagePullPolicy: corev1.PullIfNotPresent, Args: args, Env: DownwardEnv()}
 }
