@@ -42,8 +42,9 @@ func (l Logger) printf(format string, args ...any) {
 	}
 }
 
-// Env is what experiments run against: one cluster, named explicitly, and one
-// run of the suite.
+// Env is the runner's side of one cluster, named explicitly, and one run of
+// the suite: it runs experiments (Execute), each through a Run it builds,
+// and cleans up and reports after them.
 type Env struct {
 	Client  klient.Client
 	Kube    kubernetes.Interface
