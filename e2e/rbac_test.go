@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/manifests"
 	"github.com/netchaos/netchaos/reports"
 )
@@ -67,7 +68,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 				err := env.Resources().Delete(ctx, obj)
 				Expect(err == nil || apierrors.IsNotFound(err)).To(BeTrue(), "delete %s: %v", what, err)
 				if _, ok := o.(*corev1.Namespace); ok {
-					Expect(env.Gone(ctx, func(ctx context.Context) error {
+					Expect(kube.Gone(ctx, func(ctx context.Context) error {
 						_, err := env.Kube.CoreV1().Namespaces().Get(ctx, obj.GetName(), metav1.GetOptions{})
 						return err
 					})).To(Succeed())
@@ -247,7 +248,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		proxies, err := env.Kube.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-proxy"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(proxies.Items).NotTo(BeEmpty())
-		_, err = runner.Exec(ctx, "kube-system", proxies.Items[0].Name, "", "true")
+		_, err = kube.Exec(ctx, runner.Kube, runner.Config, "kube-system", proxies.Items[0].Name, "", "true")
 		Expect(err).To(MatchError(ContainSubstring("netchaos-runner may only touch")), "exec into kube-system")
 		AddReportEntry("exec refused by the guard", err.Error())
 
@@ -276,7 +277,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		cj, err = env.Kube.BatchV1().CronJobs(cj.Namespace).Create(ctx, cj, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx context.Context) {
-			Expect(ignoreNotFound(env.Kube.BatchV1().CronJobs(cj.Namespace).Delete(ctx, cj.Name, metav1.DeleteOptions{}))).To(Succeed())
+			Expect(kube.IgnoreNotFound(env.Kube.BatchV1().CronJobs(cj.Namespace).Delete(ctx, cj.Name, metav1.DeleteOptions{}))).To(Succeed())
 		})
 
 		By("creating a Job from the CronJob's template, as kubectl create job --from=cronjob/" + cj.Name + " does")
@@ -289,7 +290,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		job, err = env.Kube.BatchV1().Jobs(job.Namespace).Create(ctx, job, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx context.Context) {
-			Expect(ignoreNotFound(env.Kube.BatchV1().Jobs(job.Namespace).Delete(ctx, job.Name,
+			Expect(kube.IgnoreNotFound(env.Kube.BatchV1().Jobs(job.Namespace).Delete(ctx, job.Name,
 				metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)}))).To(Succeed())
 		})
 		var done batchv1.JobConditionType
@@ -322,7 +323,7 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 		Expect(m).NotTo(BeNil(), "the run printed no report configmap")
 		ns, name := m[1], m[2]
 		DeferCleanup(func(ctx context.Context) {
-			Expect(ignoreNotFound(env.Kube.CoreV1().ConfigMaps(ns).Delete(ctx, name, metav1.DeleteOptions{}))).To(Succeed())
+			Expect(kube.IgnoreNotFound(env.Kube.CoreV1().ConfigMaps(ns).Delete(ctx, name, metav1.DeleteOptions{}))).To(Succeed())
 		})
 		cm, err := env.Kube.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
 		Expect(err).NotTo(HaveOccurred())
@@ -387,11 +388,4 @@ func matching(s, re string) []string {
 func lastLines(s string, n int) string {
 	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(l[max(0, len(l)-n):], "\n")
-}
-
-func ignoreNotFound(err error) error {
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -78,7 +79,7 @@ var _ = Describe("cluster smoke", Ordered, Label("smoke"), func() {
 		}
 		_, err = env.Kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
-		pods, err := env.ReadyPods(ctx, ns, "app=echo", len(env.Cluster.Workers()))
+		pods, err := kube.ReadyPods(ctx, env.Kube, ns, "app=echo", len(env.Cluster.Workers()))
 		Expect(err).NotTo(HaveOccurred())
 		for _, p := range pods {
 			if p.Spec.NodeName == to.Name {
@@ -86,7 +87,7 @@ var _ = Describe("cluster smoke", Ordered, Label("smoke"), func() {
 			}
 		}
 		Expect(echoIP).NotTo(BeEmpty())
-		svc, err = env.ServiceReady(ctx, ns, "echo", true)
+		svc, err = kube.ServiceReady(ctx, env.Kube, ns, "echo", true)
 		Expect(err).NotTo(HaveOccurred(), "LoadBalancer Service got no address")
 	})
 

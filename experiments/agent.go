@@ -7,7 +7,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments/kube"
 )
 
 // Agent is a privileged pod in the host network and PID namespaces of every
@@ -15,9 +19,10 @@ import (
 // applies node-level triggers and mitigations. It lives in the experiment's
 // namespace, so it goes when the namespace goes.
 type Agent struct {
-	env  *Env
-	ns   string
-	pods map[string]string // node -> pod
+	kube   kubernetes.Interface
+	config *rest.Config
+	ns     string
+	pods   map[string]string // node -> pod
 }
 
 // DeployAgent starts the node agent DaemonSet in ns and waits for a pod on
@@ -46,11 +51,11 @@ func (e *Env) DeployAgent(ctx context.Context, ns, exp string) (*Agent, error) {
 	if _, err := e.Kube.AppsV1().DaemonSets(ns).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("create node agent: %w", err)
 	}
-	pods, err := e.ReadyPods(ctx, ns, LabelRole+"=node-agent", len(e.Cluster.Nodes))
+	pods, err := kube.ReadyPods(ctx, e.Kube, ns, LabelRole+"=node-agent", len(e.Cluster.Nodes))
 	if err != nil {
 		return nil, fmt.Errorf("node agent: %w", err)
 	}
-	a := &Agent{env: e, ns: ns, pods: map[string]string{}}
+	a := &Agent{kube: e.Kube, config: e.Config, ns: ns, pods: map[string]string{}}
 	for _, p := range pods {
 		a.pods[p.Spec.NodeName] = p.Name
 	}
@@ -64,7 +69,7 @@ func (a *Agent) Run(ctx context.Context, node string, cmd ...string) (string, er
 	if !ok {
 		return "", fmt.Errorf("no node agent on %s", node)
 	}
-	return a.env.Exec(ctx, a.ns, pod, "agent", cmd...)
+	return kube.Exec(ctx, a.kube, a.config, a.ns, pod, "agent", cmd...)
 }
 
 // Host runs a command in all of the node's namespaces (through PID 1), for

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netchaos/netchaos/experiments/kube"
 )
 
 // Leftovers lists what carries the suite's labels: namespaces and
@@ -53,9 +55,9 @@ func (e *Env) Cleanup(ctx context.Context, runID string) ([]string, error) {
 		case "namespace":
 			errs = append(errs, e.DeleteNamespace(ctx, name))
 		case "clusterrole":
-			errs = append(errs, ignoreNotFound(e.Kube.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})))
+			errs = append(errs, kube.IgnoreNotFound(e.Kube.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})))
 		case "clusterrolebinding":
-			errs = append(errs, ignoreNotFound(e.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})))
+			errs = append(errs, kube.IgnoreNotFound(e.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})))
 		}
 	}
 	return left, errors.Join(errs...)

@@ -12,7 +12,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -20,7 +22,8 @@ import (
 // flow renamed <node>/<flow>, so a client pod that is replaced continues the
 // same flow) and from probes the runner sends itself (external/<flow>).
 type Collector struct {
-	env *Env
+	kube kubernetes.Interface
+	log  Logger
 
 	mu      sync.Mutex
 	samples map[string][]probe.Sample
@@ -29,9 +32,10 @@ type Collector struct {
 	wg      sync.WaitGroup
 }
 
-// NewCollector returns an empty collector.
-func NewCollector(e *Env) *Collector {
-	return &Collector{env: e, samples: map[string][]probe.Sample{}, streams: map[string]bool{}, local: map[string]bool{}}
+// NewCollector returns an empty collector that reads pods through c and
+// logs what it cannot read to log (nil: nowhere).
+func NewCollector(c kubernetes.Interface, log Logger) *Collector {
+	return &Collector{kube: c, log: log, samples: map[string][]probe.Sample{}, streams: map[string]bool{}, local: map[string]bool{}}
 }
 
 func (c *Collector) add(prefix string, s probe.Sample) {
@@ -61,7 +65,7 @@ func (c *Collector) FollowPods(ctx context.Context, ns, selector string) {
 }
 
 func (c *Collector) followNew(ctx context.Context, ns, selector string) {
-	l, err := c.env.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	l, err := c.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return
 	}
@@ -83,9 +87,9 @@ func (c *Collector) followNew(ctx context.Context, ns, selector string) {
 
 // stream reads one pod's log until the pod ends or ctx is done.
 func (c *Collector) stream(ctx context.Context, ns string, p corev1.Pod) {
-	rc, err := c.env.Kube.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Follow: true}).Stream(ctx)
+	rc, err := c.kube.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Follow: true}).Stream(ctx)
 	if err != nil {
-		c.env.Log("collector: logs of %s: %v", p.Name, err)
+		c.log.printf("collector: logs of %s: %v", p.Name, err)
 		return
 	}
 	defer rc.Close()
@@ -115,7 +119,7 @@ func (c *Collector) RunLocal(ctx context.Context, f probe.Flow, o probe.Options)
 	go func() {
 		defer c.wg.Done()
 		if err := probe.Run(ctx, f, o, func(s probe.Sample) { c.add("external", s) }); err != nil {
-			c.env.Log("collector: external flow %s: %v", f.Name, err)
+			c.log.printf("collector: external flow %s: %v", f.Name, err)
 		}
 	}()
 	return nil
@@ -143,11 +147,15 @@ func (c *Collector) Samples(flow string) []probe.Sample {
 	return append([]probe.Sample(nil), c.samples[flow]...)
 }
 
+// steadyTimeout is how long Steady waits for every flow to answer before
+// the runner injects.
+const steadyTimeout = 60 * time.Second
+
 // Steady waits until n flows exist and each has answered its last `run`
 // probes in a row: the steady state to inject from.
 func (c *Collector) Steady(ctx context.Context, n, run int) error {
 	var why string
-	err := poll(ctx, Timeouts.SteadyState, func(context.Context) (bool, error) {
+	err := kube.Poll(ctx, steadyTimeout, func(context.Context) (bool, error) {
 		names := c.Flows()
 		if len(names) < n {
 			why = fmt.Sprintf("%d of %d flows reporting (%s)", len(names), n, strings.Join(names, ", "))

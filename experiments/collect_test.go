@@ -11,7 +11,7 @@ import (
 // Two of the runner's own flows with one name would be measured as one
 // (external/<name>): the second is refused when it is registered.
 func TestRunLocalRejectsDuplicateFlowName(t *testing.T) {
-	c := NewCollector(&Env{Log: t.Logf})
+	c := NewCollector(nil, t.Logf)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // register only; send nothing
 	o := probe.Options{}

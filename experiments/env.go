@@ -35,8 +35,16 @@ const DefaultImage = "netchaos/probe:dev"
 // Logger receives progress lines. The library is silent unless given one.
 type Logger func(format string, args ...any)
 
-// Env is what experiments run against: one cluster, named explicitly, and one
-// run of the suite.
+// printf writes a line to l, if there is one.
+func (l Logger) printf(format string, args ...any) {
+	if l != nil {
+		l(format, args...)
+	}
+}
+
+// Env is the runner's side of one cluster, named explicitly, and one run of
+// the suite: it runs experiments (Execute), each through a Run it builds,
+// and cleans up and reports after them.
 type Env struct {
 	Client  klient.Client
 	Kube    kubernetes.Interface
@@ -144,8 +152,12 @@ func (e *Env) OutsideView() bool { return e.Cluster.Provider == "kind" && !e.InC
 func (e *Env) Resources() *resources.Resources { return e.Client.Resources() }
 
 // Labels are the labels for an object of experiment exp with role role.
-func (e *Env) Labels(exp, role string) map[string]string {
-	l := map[string]string{LabelManagedBy: ManagedBy, LabelRun: e.RunID}
+func (e *Env) Labels(exp, role string) map[string]string { return labelsFor(e.RunID, exp, role) }
+
+// labelsFor are the labels for an object of run runID, experiment exp (if
+// any) and role (if any).
+func labelsFor(runID, exp, role string) map[string]string {
+	l := map[string]string{LabelManagedBy: ManagedBy, LabelRun: runID}
 	if exp != "" {
 		l[LabelExperiment] = exp
 	}

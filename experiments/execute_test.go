@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -28,8 +29,8 @@ import (
 const fakeNS = "netchaos-fake-0101-0000-abcdef"
 
 func fakeEnv(t *testing.T) (*Env, *fake.Clientset) {
-	kube := fake.NewClientset()
-	return &Env{Kube: kube, RunID: "0101-0000-abcdef", Image: DefaultImage, TTL: time.Minute, Log: t.Logf}, kube
+	cs := fake.NewClientset()
+	return &Env{Kube: cs, RunID: "0101-0000-abcdef", Image: DefaultImage, TTL: time.Minute, Log: t.Logf}, cs
 }
 
 var fastWindows = Windows{Observe: 300 * time.Millisecond, Mitigation: 200 * time.Millisecond}
@@ -78,7 +79,7 @@ func (t *fakeTrial) Evidence(context.Context, *Run) []Evidence {
 func (t *fakeTrial) fix(context.Context, *Run) error { t.calls.add("fix"); return nil }
 func (t *fakeTrial) Recover(ctx context.Context, r *Run) error {
 	t.calls.add("recover " + t.partial)
-	return ignoreNotFound(r.Kube.RbacV1().ClusterRoles().Delete(ctx, "fake-node-state", metav1.DeleteOptions{}))
+	return kube.IgnoreNotFound(r.Kube.RbacV1().ClusterRoles().Delete(ctx, "fake-node-state", metav1.DeleteOptions{}))
 }
 
 // echoFlow is a Setup that starts a UDP echo on this host and the runner's
@@ -104,18 +105,18 @@ func whats(actions []Action) []string {
 }
 
 // cleanedUp checks the run's namespace and its janitor's RBAC are gone.
-func cleanedUp(t *testing.T, kube *fake.Clientset) {
+func cleanedUp(t *testing.T, cs *fake.Clientset) {
 	t.Helper()
-	if _, err := kube.CoreV1().Namespaces().Get(context.Background(), fakeNS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.CoreV1().Namespaces().Get(context.Background(), fakeNS, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace %s still there: %v", fakeNS, err)
 	}
-	if _, err := kube.RbacV1().ClusterRoles().Get(context.Background(), fakeNS+"-janitor", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.RbacV1().ClusterRoles().Get(context.Background(), fakeNS+"-janitor", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("janitor's cluster role still there: %v", err)
 	}
 }
 
 func TestExecuteOutage(t *testing.T) {
-	e, kube := fakeEnv(t)
+	e, cs := fakeEnv(t)
 	c := &calls{}
 	res := e.Execute(context.Background(), &fakeExp{setup: echoFlow, calls: c}, fastWindows)
 	if !res.Applicable || res.Err != nil {
@@ -141,16 +142,41 @@ func TestExecuteOutage(t *testing.T) {
 	if len(res.Flows) != 1 || res.Flows[0].Name != "external/echo" || res.Flows[0].Stats.Sent == 0 || len(res.Flows[0].Checks) != 2 || res.Flows[0].Checks[0].Expect == nil {
 		t.Errorf("flows %+v: want external/echo measured after the trigger (with its expectation) and after the fix", res.Flows)
 	}
-	if _, err := kube.AppsV1().DaemonSets(fakeNS).Get(context.Background(), "netchaos-node-agent", metav1.GetOptions{}); err != nil {
+	if _, err := cs.AppsV1().DaemonSets(fakeNS).Get(context.Background(), "netchaos-node-agent", metav1.GetOptions{}); err != nil {
 		t.Errorf("node agent: %v", err)
 	}
-	cleanedUp(t, kube)
+	cleanedUp(t, cs)
+}
+
+// The handle Setup gets is the run's: its namespace, agent, image, cluster
+// and labels carrying the run ID.
+func TestExecuteHandle(t *testing.T) {
+	e, _ := fakeEnv(t)
+	e.Cluster.Provider = "kind"
+	var got *Run
+	res := e.Execute(context.Background(), &fakeExp{calls: &calls{}, setup: func(_ context.Context, r *Run, _ *fakeTrial) error {
+		got = r
+		return errors.New("seen enough")
+	}}, fastWindows)
+	if got == nil {
+		t.Fatalf("Setup not called: %+v", res)
+	}
+	l := got.Labels("client")
+	if got.Namespace != fakeNS || got.Experiment != "fake" || got.Agent == nil || got.Kube != e.Kube || got.Cluster.Provider != "kind" || !got.OutsideView() {
+		t.Errorf("handle: namespace %q, experiment %q, agent %v, cluster %+v, outside view %v", got.Namespace, got.Experiment, got.Agent, got.Cluster, got.OutsideView())
+	}
+	if l[LabelRun] != e.RunID || l[LabelExperiment] != "fake" || l[LabelRole] != "client" || l[LabelManagedBy] != ManagedBy {
+		t.Errorf("labels %v", l)
+	}
+	if c := got.Container("probe", "echo"); c.Image != DefaultImage || len(c.Env) != 4 {
+		t.Errorf("container %+v: want the run's image and the downward env", c)
+	}
 }
 
 // A typed NotApplicableError from Setup ends the run as not applicable,
 // and what Setup did is still undone.
 func TestExecuteNotApplicableFromSetup(t *testing.T) {
-	e, kube := fakeEnv(t)
+	e, cs := fakeEnv(t)
 	c := &calls{}
 	res := e.Execute(context.Background(), &fakeExp{calls: c, setup: func(_ context.Context, _ *Run, t *fakeTrial) error {
 		t.partial = "half"
@@ -165,13 +191,13 @@ func TestExecuteNotApplicableFromSetup(t *testing.T) {
 	if len(res.Actions) < 2 || res.Actions[1].Err != "not applicable: node w1 has no widget" {
 		t.Errorf("actions %+v", res.Actions)
 	}
-	cleanedUp(t, kube)
+	cleanedUp(t, cs)
 }
 
 // Setup failing partway returns its state, and recovery undoes what it did
 // outside the namespace.
 func TestExecuteSetupFailsPartway(t *testing.T) {
-	e, kube := fakeEnv(t)
+	e, cs := fakeEnv(t)
 	c := &calls{}
 	res := e.Execute(context.Background(), &fakeExp{calls: c, setup: func(ctx context.Context, r *Run, t *fakeTrial) error {
 		if _, err := r.Kube.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "fake-node-state"}}, metav1.CreateOptions{}); err != nil {
@@ -186,19 +212,19 @@ func TestExecuteSetupFailsPartway(t *testing.T) {
 	if !slices.Contains(c.got, "recover node state") || slices.Contains(c.got, "inject") {
 		t.Errorf("calls %q: want recovery of the partial setup and no trigger", c.got)
 	}
-	if _, err := kube.RbacV1().ClusterRoles().Get(context.Background(), "fake-node-state", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.RbacV1().ClusterRoles().Get(context.Background(), "fake-node-state", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("what Setup created outside the namespace is still there: %v", err)
 	}
 	if want := []string{"deploy node agent", "set up workload and probes", "recover node state", "delete namespace " + fakeNS}; !slices.Equal(whats(res.Actions), want) {
 		t.Errorf("actions %q, want %q", whats(res.Actions), want)
 	}
-	cleanedUp(t, kube)
+	cleanedUp(t, cs)
 }
 
 // A namespace that cannot be deleted is the run's error, recorded.
 func TestExecuteNamespaceDeleteError(t *testing.T) {
-	e, kube := fakeEnv(t)
-	kube.PrependReactor("delete", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+	e, cs := fakeEnv(t)
+	cs.PrependReactor("delete", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("etcd is on holiday")
 	})
 	res := e.Execute(context.Background(), &fakeExp{calls: &calls{}}, fastWindows)
@@ -209,13 +235,13 @@ func TestExecuteNamespaceDeleteError(t *testing.T) {
 }
 
 func TestExecuteNotApplicable(t *testing.T) {
-	e, kube := fakeEnv(t)
+	e, cs := fakeEnv(t)
 	e.Cluster.Provider = "eks"
 	res := e.Execute(context.Background(), &fakeSurvey{}, fastWindows)
 	if res.Applicable || res.Reason != "kind only" || len(res.Actions) != 0 {
 		t.Errorf("applicable %v, reason %q, actions %+v", res.Applicable, res.Reason, res.Actions)
 	}
-	if l, _ := kube.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+	if l, _ := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
 		t.Errorf("an experiment that does not apply created namespace %s", l.Items[0].Name)
 	}
 }
@@ -243,7 +269,7 @@ func (*surveyTrial) Measure(context.Context, *Run) ([]Cell, error) {
 // A survey gets no node agent, no steady state and no trigger: its cells
 // are measured, and the error that comes with them is the run's.
 func TestExecuteSurvey(t *testing.T) {
-	e, kube := fakeEnv(t)
+	e, cs := fakeEnv(t)
 	res := e.Execute(context.Background(), &fakeSurvey{}, fastWindows)
 	if want := []string{"set up workload and probes", "measure", "delete namespace " + fakeNS}; !slices.Equal(whats(res.Actions), want) {
 		t.Errorf("actions %q, want %q", whats(res.Actions), want)
@@ -254,8 +280,8 @@ func TestExecuteSurvey(t *testing.T) {
 	if res.Interval != 0 || res.Markers != nil || res.Flows != nil || res.Evidence != nil {
 		t.Errorf("a survey has no flows: interval %s, markers %v, flows %v, evidence %v", res.Interval, res.Markers, res.Flows, res.Evidence)
 	}
-	if _, err := kube.AppsV1().DaemonSets(fakeNS).Get(context.Background(), "netchaos-node-agent", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.AppsV1().DaemonSets(fakeNS).Get(context.Background(), "netchaos-node-agent", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("a survey deployed the node agent: %v", err)
 	}
-	cleanedUp(t, kube)
+	cleanedUp(t, cs)
 }

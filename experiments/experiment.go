@@ -2,12 +2,8 @@ package experiments
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
-
-	"github.com/netchaos/netchaos/probe"
 )
 
 // Experiment is one documented failure, as a stateless spec: what a
@@ -173,93 +169,3 @@ func NotApplicable(format string, args ...any) error {
 
 // Role of probe client pods.
 const RoleClient = "client"
-
-// Run is one experiment's run: where it lives and what it has recorded.
-type Run struct {
-	*Env
-	Experiment string
-	Namespace  string
-	Agent      *Agent
-	Collector  *Collector
-	// FlowOptions are the probe settings clients should use.
-	FlowOptions probe.Options
-
-	probeCtx   context.Context
-	stopProbes context.CancelFunc
-	wantFlows  int
-	mu         sync.Mutex // guards what steps on several nodes at once record
-	actions    []Action
-	markers    []probe.Marker
-	evidence   []Evidence
-}
-
-// ProbeContext is the context probes the runner or an experiment start
-// should run under: it ends when the observation ends.
-func (r *Run) ProbeContext() context.Context { return r.probeCtx }
-
-// WantFlows declares n more flows the steady state must see answering.
-func (r *Run) WantFlows(n int) { r.wantFlows += n }
-
-// Do runs one recorded step.
-func (r *Run) Do(what string, f func() error) error {
-	r.Log("[%s] %s", r.Experiment, what)
-	err := f()
-	a := Action{At: time.Now(), What: what}
-	if err != nil {
-		a.Err = err.Error()
-		r.Log("[%s] %s: %v", r.Experiment, what, err)
-	}
-	r.mu.Lock()
-	r.actions = append(r.actions, a)
-	r.mu.Unlock()
-	return err
-}
-
-// Mark records a named moment (trigger, mitigation) on the run's timeline.
-func (r *Run) Mark(name string) time.Time {
-	now := time.Now()
-	r.mu.Lock()
-	r.markers = append(r.markers, probe.Marker{Name: name, At: now})
-	r.mu.Unlock()
-	return now
-}
-
-// Event records a named moment inside a step (a Service deleted, then
-// re-created) on the timeline; unlike Mark it opens no window of its own.
-func (r *Run) Event(name string) time.Time {
-	now := time.Now()
-	r.mu.Lock()
-	r.markers = append(r.markers, probe.Marker{Name: name, At: now, Event: true})
-	r.mu.Unlock()
-	return now
-}
-
-// Capture records evidence taken inside a step (the conntrack entry while a
-// Service is absent), tagged with when it was taken.
-func (r *Run) Capture(when string, ev ...Evidence) {
-	r.mu.Lock()
-	r.evidence = append(r.evidence, tag(ev, when)...)
-	r.mu.Unlock()
-}
-
-// OnNodes runs f for every node at once (a mitigation applied on every
-// node as close to the same instant as exec allows) and returns their
-// errors, each naming its node.
-func (r *Run) OnNodes(ctx context.Context, nodes []Node, f func(context.Context, Node) error) error {
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(ctx, n); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", n.Name, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// Labels for an object of this experiment with a role.
-func (r *Run) Labels(role string) map[string]string { return r.Env.Labels(r.Experiment, role) }

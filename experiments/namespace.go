@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/netchaos/netchaos/experiments/kube"
 )
 
 // Namespace creates the namespace one experiment of this run lives in, with a
@@ -95,8 +97,8 @@ func (e *Env) DeleteNamespace(ctx context.Context, ns string) error {
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete namespace %s: %w", ns, err)
 	}
-	return poll(ctx, Timeouts.Delete, func(ctx context.Context) (bool, error) {
+	return kube.Gone(ctx, func(ctx context.Context) error {
 		_, err := e.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
+		return err
 	})
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/reports"
 )
 
@@ -102,7 +103,7 @@ func (e *Env) SaveReport(ctx context.Context, ns string, r *reports.Report, keep
 	}
 	var pruned []string
 	for _, old := range PruneOrder(l.Items, keep) {
-		if err := ignoreNotFound(cms.Delete(ctx, old, metav1.DeleteOptions{})); err != nil {
+		if err := kube.IgnoreNotFound(cms.Delete(ctx, old, metav1.DeleteOptions{})); err != nil {
 			return cm.Name, pruned, fmt.Errorf("prune report configmap %s/%s: %w", ns, old, err)
 		}
 		pruned = append(pruned, old)

@@ -7,6 +7,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -128,11 +129,10 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	}
 	res.Applicable = true
 	_, survey := x.(Survey)
-	r := &Run{Env: e, Experiment: x.Name(), FlowOptions: probe.Options{Interval: 10 * time.Millisecond, Timeout: 500 * time.Millisecond}}
+	r := e.newRun(x.Name())
 	if !survey {
 		res.Interval = r.FlowOptions.Interval
 	}
-	r.Collector = NewCollector(e)
 	defer func() {
 		res.Actions, res.Markers = r.actions, r.markers
 		res.Evidence = append(res.Evidence, r.evidence...)
@@ -149,7 +149,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 	var trial Trial
 	defer func() {
 		r.stopProbes()
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeouts.Delete+time.Minute)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kube.Timeouts.Delete+time.Minute)
 		defer cancel()
 		// The step is the runner's: recorded once the node agent ran, as
 		// reports always listed it, and whenever the trial can recover.

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 )
 
 // Labels Chaos Mesh's Helm chart (and tools/cluster/chaosmesh.sh) put on its
@@ -231,7 +232,7 @@ func (f *Fault) Delete(ctx context.Context, r *experiments.Run) error {
 	if err := res.Delete(ctx, f.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s %s: %w", f.Resource.Resource, f.Name, err)
 	}
-	if err := r.Gone(ctx, func(ctx context.Context) error { _, err := res.Get(ctx, f.Name, metav1.GetOptions{}); return err }); err != nil {
+	if err := kube.Gone(ctx, func(ctx context.Context) error { _, err := res.Get(ctx, f.Name, metav1.GetOptions{}); return err }); err != nil {
 		return fmt.Errorf("%s %s still there (Chaos Mesh keeps its finalizer until it has recovered the pods): %w", f.Resource.Resource, f.Name, err)
 	}
 	return nil

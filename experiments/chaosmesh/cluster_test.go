@@ -63,7 +63,7 @@ func TestInstalled(t *testing.T) {
 					APIResources: []metav1.APIResource{{Name: "networkchaos", Namespaced: true, Kind: "NetworkChaos"}},
 				}}
 			}
-			r := &experiments.Run{Env: &experiments.Env{Kube: kube}}
+			r := &experiments.Run{Kube: kube}
 			nodes, err := installed(context.Background(), r, NetworkChaosResource.Resource, tc.needDaemon)
 			if tc.wantNA != "" {
 				var na *experiments.NotApplicableError

@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -92,11 +93,11 @@ func deployEcho(ctx context.Context, r *experiments.Run, node string) (*path, er
 	if _, err := r.Kube.CoreV1().Services(r.Namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("create echo service: %w", err)
 	}
-	pods, err := r.ReadyPods(ctx, r.Namespace, "app="+echoApp, 1)
+	pods, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, "app="+echoApp, 1)
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.ServiceReady(ctx, r.Namespace, echoApp, false)
+	s, err := kube.ServiceReady(ctx, r.Kube, r.Namespace, echoApp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func deployClients(ctx context.Context, r *experiments.Run, p *path, nodes []str
 	if _, err := r.Kube.AppsV1().DaemonSets(r.Namespace).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create clients: %w", err)
 	}
-	if _, err := r.ReadyPods(ctx, r.Namespace, "app="+clientApp, len(nodes)); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, "app="+clientApp, len(nodes)); err != nil {
 		return err
 	}
 	p.clients = nodes

@@ -24,6 +24,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -138,10 +139,10 @@ func (f *Flip) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial
 	for _, n := range r.Cluster.Workers() {
 		t.workers = append(t.workers, n.Name)
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=statsd-agent", len(t.workers)); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, ns, "app=statsd-agent", len(t.workers)); err != nil {
 		return t, err
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=statsd-client", len(t.workers)); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, ns, "app=statsd-client", len(t.workers)); err != nil {
 		return t, err
 	}
 	r.WantFlows(4 * len(t.workers))
@@ -186,7 +187,7 @@ func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return fmt.Errorf("patch agent: %w", err)
 	}
-	return r.RolledOut(ctx, ds)
+	return kube.RolledOut(ctx, r.Kube, ds)
 }
 
 // Mitigations implements experiments.Mitigator: delete the conntrack

@@ -30,6 +30,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -172,12 +173,12 @@ func (t *trial) pods(ctx context.Context, r *experiments.Run) error {
 			return fmt.Errorf("create pod %s: %w", p.Name, err)
 		}
 	}
-	got, err := r.ReadyPods(ctx, ns, experiments.LabelRole+"="+experiments.RoleClient, 1)
+	got, err := kube.ReadyPods(ctx, r.Kube, ns, experiments.LabelRole+"="+experiments.RoleClient, 1)
 	if err != nil {
 		return err
 	}
 	t.podIP = got[0].Status.PodIP
-	_, err = r.ReadyPods(ctx, ns, experiments.LabelRole+"=vpc-service", 1)
+	_, err = kube.ReadyPods(ctx, r.Kube, ns, experiments.LabelRole+"=vpc-service", 1)
 	return err
 }
 
@@ -268,7 +269,7 @@ func (t *trial) Recover(ctx context.Context, r *experiments.Run) error {
 	// probes would follow the node's default route off the cluster.
 	pods := r.Kube.CoreV1().Pods(r.Namespace)
 	if err := pods.Delete(ctx, "eni-pod", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err == nil {
-		errs = append(errs, r.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, "eni-pod", metav1.GetOptions{}); return err }))
+		errs = append(errs, kube.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, "eni-pod", metav1.GetOptions{}); return err }))
 	}
 	// /run is mounted noexec on nodes: test for the file and run it with sh.
 	if _, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", "[ ! -f "+restore+" ] || sh "+restore); err != nil {

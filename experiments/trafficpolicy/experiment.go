@@ -84,10 +84,10 @@ func (*Matrix) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial
 	w := r.Cluster.Workers()
 	t := &trial{workers: w}
 	var err error
-	if t.svcs, err = deploy(ctx, r.Env, r.Namespace, w[0].Name); err != nil {
+	if t.svcs, err = deploy(ctx, r, w[0].Name); err != nil {
 		return t, err
 	}
-	if t.listeners, err = deployListeners(ctx, r.Env, r.Namespace, w); err != nil {
+	if t.listeners, err = deployListeners(ctx, r, w); err != nil {
 		t.na = append(t.na, NotApplicable{TargetListener + " cells", "no node-local listener: " + err.Error()})
 	}
 	if t.svcs.proxy, err = deployTestLB(ctx, r, w); err != nil {
@@ -95,7 +95,7 @@ func (*Matrix) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial
 		t.svcs.proxy = nil
 	}
 	if r.Cluster.Provider == "kind" {
-		if err := programmed(ctx, r.Env, t.svcs.vip, w[0]); err != nil {
+		if err := programmed(ctx, r, t.svcs.vip, w[0]); err != nil {
 			return t, err
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -167,7 +168,7 @@ func (t *trial) cells(ctx context.Context, r *experiments.Run) ([]Cell, []NotApp
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cells, err := measure(ctx, r.Env, r.Namespace, c, t.svcs, t.listeners)
+			cells, err := measure(ctx, r, c, t.svcs, t.listeners)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -193,9 +194,10 @@ func servicePorts() []corev1.ServicePort {
 
 // deploy creates the backend on node and one LoadBalancer Service per
 // policy, and returns them ready, keyed by policy.
-func deploy(ctx context.Context, e *experiments.Env, ns, node string) (services, error) {
+func deploy(ctx context.Context, r *experiments.Run, node string) (services, error) {
+	ns := r.Namespace
 	out := services{vip: map[string]*corev1.Service{}}
-	labels := e.Labels(Name, "backend")
+	labels := r.Labels("backend")
 	labels["app"] = "web"
 	be := fmt.Sprintf(":%d", backend)
 	d := &appsv1.Deployment{
@@ -208,18 +210,18 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (services,
 				Spec: corev1.PodSpec{
 					NodeSelector:                  map[string]string{"kubernetes.io/hostname": node},
 					TerminationGracePeriodSeconds: ptr.To[int64](1),
-					Containers:                    []corev1.Container{e.Container("echo", "echo", "--tcp", be, "--udp", be)},
+					Containers:                    []corev1.Container{r.Container("echo", "echo", "--tcp", be, "--udp", be)},
 				},
 			},
 		},
 	}
-	if _, err := e.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+	if _, err := r.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		return out, fmt.Errorf("create backend: %w", err)
 	}
 	for _, p := range Policies {
 		name := "web-" + strings.ToLower(p)
 		s := &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: e.Labels(Name, "service")},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: r.Labels("service")},
 			Spec: corev1.ServiceSpec{
 				Type:                  corev1.ServiceTypeLoadBalancer,
 				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicy(p),
@@ -227,12 +229,12 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (services,
 				Ports:                 servicePorts(),
 			},
 		}
-		if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		if _, err := r.Kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 			return out, fmt.Errorf("create service %s: %w", name, err)
 		}
 	}
 	for _, p := range Policies {
-		s, err := e.ServiceReady(ctx, ns, "web-"+strings.ToLower(p), true)
+		s, err := kube.ServiceReady(ctx, r.Kube, ns, "web-"+strings.ToLower(p), true)
 		if err != nil {
 			return out, err
 		}
@@ -244,8 +246,9 @@ func deploy(ctx context.Context, e *experiments.Env, ns, node string) (services,
 // deployListeners runs the seed's node-local process: a hostNetwork echo on
 // 0.0.0.0:listenerPort (TCP and UDP) on every worker, named so that its
 // answers say it was the node, not the Service, that answered.
-func deployListeners(ctx context.Context, e *experiments.Env, ns string, workers []experiments.Node) (map[string]bool, error) {
-	labels := e.Labels(Name, "node-listener")
+func deployListeners(ctx context.Context, r *experiments.Run, workers []experiments.Node) (map[string]bool, error) {
+	ns := r.Namespace
+	labels := r.Labels("node-listener")
 	lp := fmt.Sprintf(":%d", listenerPort)
 	for i, n := range workers[:2] {
 		pod := &corev1.Pod{
@@ -253,14 +256,14 @@ func deployListeners(ctx context.Context, e *experiments.Env, ns string, workers
 			Spec: corev1.PodSpec{
 				NodeName: n.Name, HostNetwork: true, TerminationGracePeriodSeconds: ptr.To[int64](1),
 				Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-				Containers:  []corev1.Container{e.Container("echo", "echo", "--tcp", lp, "--udp", lp)},
+				Containers:  []corev1.Container{r.Container("echo", "echo", "--tcp", lp, "--udp", lp)},
 			},
 		}
-		if _, err := e.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		if _, err := r.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 			return nil, fmt.Errorf("create %s: %w", pod.Name, err)
 		}
 	}
-	if _, err := e.ReadyPods(ctx, ns, metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels}), 2); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, ns, metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: labels}), 2); err != nil {
 		return nil, err
 	}
 	return map[string]bool{workers[0].Name: true, workers[1].Name: true}, nil
@@ -276,9 +279,9 @@ const nodeListenerPrefix = "node-listener"
 // and an LB address can still be unprogrammed on some node for a few
 // hundred milliseconds (v1.30 rejected Local traffic on the endpoint's node
 // for a while); measuring then would record the race, not the policy.
-func programmed(ctx context.Context, e *experiments.Env, svcs map[string]*corev1.Service, endpointNode experiments.Node) error {
+func programmed(ctx context.Context, r *experiments.Run, svcs map[string]*corev1.Service, endpointNode experiments.Node) error {
 	var targets []string
-	for _, n := range e.Cluster.Nodes {
+	for _, n := range r.Cluster.Nodes {
 		targets = append(targets, net.JoinHostPort(n.IP, fmt.Sprint(svcs["Cluster"].Spec.Ports[0].NodePort)))
 	}
 	targets = append(targets, net.JoinHostPort(endpointNode.IP, fmt.Sprint(svcs["Local"].Spec.Ports[0].NodePort)))
@@ -339,7 +342,7 @@ var probeOptions = probe.Options{Interval: 100 * time.Millisecond, Timeout: 2 * 
 
 const probeFor = 2 * time.Second
 
-func measure(ctx context.Context, e *experiments.Env, ns string, c client, svcs services, listeners map[string]bool) ([]Cell, error) {
+func measure(ctx context.Context, r *experiments.Run, c client, svcs services, listeners map[string]bool) ([]Cell, error) {
 	var flows []probe.Flow
 	var cells []Cell
 	na := func(p, proto, t, why string) {
@@ -378,7 +381,7 @@ func measure(ctx context.Context, e *experiments.Env, ns string, c client, svcs 
 		if c.external {
 			samples = runLocal(ctx, flows)
 		} else {
-			samples, err = e.ProbeFrom(ctx, ns, Name, experiments.Placement{Node: c.node.Name, HostNetwork: c.host}, flows, probeFor, probeOptions)
+			samples, err = r.ProbeFrom(ctx, experiments.Placement{Node: c.node.Name, HostNetwork: c.host}, flows, probeFor, probeOptions)
 			if err != nil && len(samples) == 0 {
 				return nil, err
 			}

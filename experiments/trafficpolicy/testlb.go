@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -100,7 +101,7 @@ func deployTestLB(ctx context.Context, r *experiments.Run, workers []experiments
 		if _, err := r.Kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 			return nil, fmt.Errorf("create %s: %w", pod.Name, err)
 		}
-		pods, err := r.ReadyPods(ctx, ns, "netchaos.io/test-lb="+strings.ToLower(p), 1)
+		pods, err := kube.ReadyPods(ctx, r.Kube, ns, "netchaos.io/test-lb="+strings.ToLower(p), 1)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +115,7 @@ func deployTestLB(ctx context.Context, r *experiments.Run, workers []experiments
 		}); err != nil {
 			return nil, fmt.Errorf("write the test load balancer's status of %s: %w", name, err)
 		}
-		if out[p], err = r.ServiceReady(ctx, ns, name, true); err != nil {
+		if out[p], err = kube.ServiceReady(ctx, r.Kube, ns, name, true); err != nil {
 			return nil, err
 		}
 		if got := out[p].Status.LoadBalancer.Ingress; len(got) != 1 || got[0].IPMode == nil || *got[0].IPMode != corev1.LoadBalancerIPModeProxy {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/reports"
 )
 
@@ -74,11 +75,11 @@ func (t *trial) hold(ctx context.Context, r *experiments.Run) error {
 	for _, ip := range ips {
 		t.deleted[ip] = true
 	}
-	if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
+	if err := kube.Scale(ctx, r.Kube, r.Namespace, "snmp-backend", 0); err != nil {
 		return err
 	}
 	r.Event("backends scaled to zero")
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, experiments.Timeouts.Delete, true, func(ctx context.Context) (bool, error) {
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, kube.Timeouts.Delete, true, func(ctx context.Context) (bool, error) {
 		left, err := t.endpointIPs(ctx, r)
 		return err == nil && len(left) == 0, nil
 	}); err != nil {
@@ -92,7 +93,7 @@ func (t *trial) hold(ctx context.Context, r *experiments.Run) error {
 	if !experiments.Sleep(ctx, time.Until(empty.Add(Hold))) {
 		return ctx.Err()
 	}
-	err = r.Scale(ctx, r.Namespace, "snmp-backend", 2)
+	err = kube.Scale(ctx, r.Kube, r.Namespace, "snmp-backend", 2)
 	r.Event("backends scaled back")
 	return err
 }

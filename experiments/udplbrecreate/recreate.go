@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/netchaos/netchaos/experiments"
+	"github.com/netchaos/netchaos/experiments/kube"
 	"github.com/netchaos/netchaos/probe"
 )
 
@@ -175,10 +176,10 @@ func (x *Recreate) Setup(ctx context.Context, r *experiments.Run) (experiments.T
 	if _, err := r.Kube.AppsV1().DaemonSets(ns).Create(ctx, clients, metav1.CreateOptions{}); err != nil {
 		return t, fmt.Errorf("create clients: %w", err)
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=snmp-backend", 2); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, ns, "app=snmp-backend", 2); err != nil {
 		return t, err
 	}
-	if _, err := r.ReadyPods(ctx, ns, "app=snmp-sender", len(r.Cluster.Nodes)); err != nil {
+	if _, err := kube.ReadyPods(ctx, r.Kube, ns, "app=snmp-sender", len(r.Cluster.Nodes)); err != nil {
 		return t, err
 	}
 	r.WantFlows(3 * len(r.Cluster.Nodes))
@@ -251,7 +252,7 @@ func (t *trial) again() *corev1.Service {
 }
 
 func (t *trial) waitAddress(ctx context.Context, r *experiments.Run) (*corev1.Service, error) {
-	return r.ServiceReady(ctx, r.Namespace, "snmp", t.v.kind() == corev1.ServiceTypeLoadBalancer)
+	return kube.ServiceReady(ctx, r.Kube, r.Namespace, "snmp", t.v.kind() == corev1.ServiceTypeLoadBalancer)
 }
 
 // clients send from every node (control plane included) on a fixed source
@@ -283,12 +284,12 @@ func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
 		return t.hold(ctx, r)
 	}
 	if t.v == ScaleToZero {
-		if err := r.Scale(ctx, r.Namespace, "snmp-backend", 0); err != nil {
+		if err := kube.Scale(ctx, r.Kube, r.Namespace, "snmp-backend", 0); err != nil {
 			return err
 		}
 		r.Event("backends scaled to zero")
 		time.Sleep(Gap)
-		err := r.Scale(ctx, r.Namespace, "snmp-backend", 2)
+		err := kube.Scale(ctx, r.Kube, r.Namespace, "snmp-backend", 2)
 		r.Event("backends scaled back")
 		return err
 	}
@@ -296,7 +297,7 @@ func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
 	if err := svcs.Delete(ctx, "snmp", metav1.DeleteOptions{}); err != nil {
 		return fmt.Errorf("delete service: %w", err)
 	}
-	if err := r.Gone(ctx, func(ctx context.Context) error {
+	if err := kube.Gone(ctx, func(ctx context.Context) error {
 		_, err := svcs.Get(ctx, "snmp", metav1.GetOptions{})
 		return err
 	}); err != nil {
@@ -334,7 +335,7 @@ func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
 // them.
 func (t *trial) order(ctx context.Context, r *experiments.Run) {
 	var eps, lb bool
-	deadline := time.Now().Add(experiments.Timeouts.LoadBalancer)
+	deadline := time.Now().Add(kube.Timeouts.LoadBalancer)
 	for !(eps && (lb || t.v != LoadBalancer)) && time.Now().Before(deadline) && ctx.Err() == nil {
 		if !eps {
 			sl, err := r.Kube.DiscoveryV1().EndpointSlices(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=snmp"})

@@ -1,4 +1,4 @@
-package experiments
+package kube
 
 import (
 	"bytes"
@@ -8,17 +8,19 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 )
 
 // ReadyPods waits until exactly n pods match selector in ns and all are
 // Running, Ready and not being deleted, and returns them.
-func (e *Env) ReadyPods(ctx context.Context, ns, selector string, n int) ([]corev1.Pod, error) {
+func ReadyPods(ctx context.Context, c kubernetes.Interface, ns, selector string, n int) ([]corev1.Pod, error) {
 	var pods []corev1.Pod
 	var last string
-	err := poll(ctx, Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
-		l, err := e.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	err := Poll(ctx, Timeouts.PodsReady, func(ctx context.Context) (bool, error) {
+		l, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			last = err.Error()
 			return false, nil
@@ -70,13 +72,14 @@ func podState(p corev1.Pod) string {
 }
 
 // Exec runs cmd in a container and returns its stdout; a non-zero exit is an
-// error that carries stderr.
-func (e *Env) Exec(ctx context.Context, ns, pod, container string, cmd ...string) (string, error) {
+// error that carries stderr. cfg is the configuration c was made from: exec
+// streams over its own connection.
+func Exec(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, ns, pod, container string, cmd ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeouts.Exec)
 	defer cancel()
-	req := e.Kube.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
+	req := c.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{Container: container, Command: cmd, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	ex, err := remotecommand.NewSPDYExecutor(e.Config, "POST", req.URL())
+	ex, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
 	if err != nil {
 		return "", fmt.Errorf("exec in %s/%s: %w", ns, pod, err)
 	}
