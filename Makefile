@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export GOTOOLCHAIN := local
 # One set of flags for every build of this module (tests and vet, the CLI, the
-# probe image, the e2e binary, kind): each package compiles once, not once per
+# probe image, the e2e binary, kind and tools/kindcluster): each package compiles once, not once per
 # flag set. The other modules' builds (tools/cluster) set their own.
 export CGO_ENABLED := 0
 export GOFLAGS := -trimpath -buildvcs=false

@@ -1,5 +1,6 @@
 # Offline kind cluster for netchaos (included by the top-level Makefile).
-#   make cluster        docker engine + images + probe image + 3-node cluster (reused when Ready)
+#   make cluster        docker engine + images + probe image + 3-node cluster (reused when Ready),
+#                       by tools/kindcluster (kind's Go API), which runs cni.sh, metallb.sh, lab.sh
 #   make cluster-down   delete the cluster
 #   make clean-cluster  delete clusters and every image these targets built
 #   make lab            put the running cluster into lab profile LAB_PROFILE (lab.sh)
@@ -14,6 +15,7 @@ OUT ?= $(CURDIR)/_out
 KUBECONFIG_FILE := $(OUT)/kubeconfig
 KIND_CONFIG ?= $(CURDIR)/kind-config.yaml
 PROBE_IMAGE ?= netchaos/probe:dev
+KINDCLUSTER := $(OUT)/bin/kindcluster
 
 CLUSTER_SH := $(CURDIR)/tools/cluster
 export OUT GOTOOLCHAIN
@@ -23,7 +25,7 @@ CLUSTER_T0 := $(shell date +%s)
 endif
 export CLUSTER_T0
 
-.PHONY: cluster-args docker images probe-image cluster cluster-down clean-cluster cluster-smoke lab
+.PHONY: cluster-args docker images probe-image kindcluster cluster cluster-down clean-cluster cluster-smoke lab
 
 cluster-args:
 	@case "$(KUBE_PROXY_MODE)" in iptables|nftables) ;; *) echo "error: KUBE_PROXY_MODE=$(KUBE_PROXY_MODE) is not supported here (iptables or nftables; this kernel has no IPVS)" >&2; exit 2;; esac
@@ -41,9 +43,16 @@ images: cluster-args docker
 probe-image: docker
 	@$(CLUSTER_SH)/probe-image.sh $(PROBE_IMAGE)
 
+## kindcluster: $(KINDCLUSTER), the cluster's lifecycle through kind's Go API (tools/kindcluster)
+kindcluster:
+	@$(GO) build -o $(KINDCLUSTER) ./tools/kindcluster
+
 ## cluster: kind cluster $(CLUSTER_NAME) from kind-config.yaml; kubeconfig in $(KUBECONFIG_FILE)
-cluster: cluster-args docker images probe-image
-	@$(CLUSTER_SH)/cluster.sh $(CLUSTER_NAME) $(K8S_VERSION) $(KUBE_PROXY_MODE) $(KUBECONFIG_FILE) $(KIND_CONFIG)
+# (LAB_PROFILE reaches it through the environment; $(OUT)/bin/kind is for the scripts, which call it)
+cluster: cluster-args docker images probe-image kindcluster
+	@[ -x $(OUT)/bin/kind ] || $(GO) build -o $(OUT)/bin/kind sigs.k8s.io/kind
+	@$(KINDCLUSTER) up --name=$(CLUSTER_NAME) --k8s-version=$(K8S_VERSION) --kube-proxy-mode=$(KUBE_PROXY_MODE) \
+	  --kubeconfig=$(KUBECONFIG_FILE) --config=$(KIND_CONFIG) --load-image=$(PROBE_IMAGE) --scripts=$(CLUSTER_SH)
 
 ## lab: the running cluster into lab profile $(LAB_PROFILE): a positive control's configuration or the default
 lab:
@@ -53,9 +62,9 @@ lab:
 cluster-smoke:
 	@$(CLUSTER_SH)/smoke.sh $(KUBECONFIG_FILE) $(CLUSTER_NAME)
 
-cluster-down:
-	@if [ -x $(OUT)/bin/kind ] && docker info >/dev/null 2>&1; then \
-	  $(OUT)/bin/kind delete cluster --name $(CLUSTER_NAME) --kubeconfig $(KUBECONFIG_FILE); fi
+## cluster-down: delete cluster $(CLUSTER_NAME) and its context in $(KUBECONFIG_FILE) (nothing to do without docker)
+cluster-down: kindcluster
+	@$(KINDCLUSTER) down --name=$(CLUSTER_NAME) --kubeconfig=$(KUBECONFIG_FILE)
 
 clean-cluster:
 	@$(CLUSTER_SH)/clean.sh
