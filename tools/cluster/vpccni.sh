@@ -17,8 +17,8 @@ SRC=$ROOT/tools/vpccni
 VBIN=$OUT/vpccni/bin
 MOD=github.com/aws/amazon-vpc-cni-k8s
 
-inputs_key() { # the go version and every file of the module that goes into the binaries
-  { go version; (cd "$SRC" && find . -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort | xargs md5sum); } |
+inputs_key() { # the go version, this script (its flags) and every file of the module that goes into the binaries
+  { go version; md5sum <"$HERE/vpccni.sh"; (cd "$SRC" && find . -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum | LC_ALL=C sort | xargs md5sum); } |
     md5sum | cut -c1-12
 }
 
