@@ -67,10 +67,14 @@ func TestProbeModesOnLoopback(t *testing.T) {
 	startEcho(t, addr, id)
 	for _, m := range Modes {
 		t.Run(string(m), func(t *testing.T) {
-			s := collect(t, Flow{Name: string(m), Mode: m, Target: addr}, Options{Interval: 5 * time.Millisecond, Timeout: 200 * time.Millisecond}, 300*time.Millisecond)
+			// What the modes do, not how fast: the rate and timing precision are
+			// make bench's and make precision's, which run alone. This test runs
+			// beside builds (make test runs it at nice 19), so the timeout is
+			// generous and "keeps sending" is a tenth of the nominal rate.
+			s := collect(t, Flow{Name: string(m), Mode: m, Target: addr}, Options{Interval: 10 * time.Millisecond, Timeout: 3 * time.Second}, time.Second)
 			st := Analyze(s, nil, time.Time{})
-			if st.Sent < 40 {
-				t.Fatalf("sent %d probes in 300 ms at 5 ms, want >= 40", st.Sent)
+			if st.Sent < 10 {
+				t.Fatalf("sent %d probes in 1 s at 10 ms, want >= 10", st.Sent)
 			}
 			if st.Lost != 0 {
 				t.Fatalf("lost %d of %d on loopback: %+v", st.Lost, st.Sent, st.Outages)
