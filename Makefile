@@ -16,8 +16,9 @@ REPORT_DIR ?= $(CURDIR)/_out/report
 .PHONY: all build test unit precision hostdeps e2e e2e-suite run bench clean controls ipvs-model
 all: build
 
+## build: the CLI, stamped with its commit (-buildvcs=auto overrides GOFLAGS' false for this one link; netchaos version shows it)
 build:
-	$(GO) build -o $(BIN)/netchaos ./tools/netchaos
+	$(GO) build -buildvcs=auto -o $(BIN)/netchaos ./tools/netchaos
 
 ## unit: pure-logic tests (no cluster, no root); the netns precision test is make precision's
 unit:
