@@ -12,11 +12,16 @@ import (
 )
 
 // nodeState is what T3 may change on a node, minus what pods coming and
-// going change (their veths and host routes).
+// going change (their veths and host routes): on kind also the VPC CNI it
+// sets up for its victims (conflist, ipamd's iptables chains and rules,
+// the plugin's /host log tree).
 const nodeState = `ip rule show
 ip route show table all | grep -v ' dev veth' | grep -vE '^(local|broadcast) '
 ip -br addr show | grep -v '^veth'
 nft list tables
+ls -A /etc/cni/net.d
+iptables-save 2>/dev/null | grep AWS | sort
+ls -d /host 2>/dev/null || true
 mount | grep -E 'sysfs|netchaos' | sort
 systemctl is-active systemd-networkd || true
 systemctl list-units --all --no-legend --plain 'netchaos-*' || true
