@@ -1,6 +1,7 @@
 package networkdrestart
 
 import (
+	"slices"
 	"time"
 
 	"github.com/netchaos/netchaos/experiments"
@@ -44,3 +45,20 @@ var expected = []experiments.Rule{{Expect: []experiments.Expect{
 	{Marker: mUnmanaged, Flow: "*/nodeport-*", Outcome: experiments.NoOutage, Source: srcBothGone},
 	{Marker: mUnmanaged, Flow: "*/ctl-*", Outcome: experiments.NoOutage, Source: srcControl},
 }}}
+
+// expectedNewLink is the new-link trigger's: the same flush, so the same
+// outcomes after it, re-adding the rules and restarting ipamd; with the
+// drop-in a second new link costs nothing.
+var expectedNewLink = []experiments.Rule{{Expect: append(markers(expected[0].Expect, "", mReAdd, mIpamd),
+	experiments.Expect{Marker: mDropInLink, Flow: "*/*", Outcome: experiments.NoOutage, Source: srcDropIn})}}
+
+// markers are the expectations of exps after the named markers ("": the trigger).
+func markers(exps []experiments.Expect, names ...string) []experiments.Expect {
+	var out []experiments.Expect
+	for _, x := range exps {
+		if slices.Contains(names, x.Marker) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

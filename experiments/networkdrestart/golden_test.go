@@ -26,6 +26,8 @@ func scripts() map[string]string {
 		"peer":                           peerScript(),
 		"dropin":                         dropInScript(),
 		"unmanaged-kind":                 unmanagedScript([]string{"eni*", eniLink}),
+		"newlink":                        newLinkScript(hotLink + "0"),
+		"networkd-up":                    networkdUpScript(),
 	}
 }
 

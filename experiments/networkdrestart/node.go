@@ -23,6 +23,11 @@ const (
 	// interface that networkd manages on EKS's Ubuntu/AL2023 nodes.
 	managedLink    = "ncx-nd"
 	managedNetwork = "/run/systemd/network/80-netchaos-managed.network"
+	// hotLink is the new link of the new-link trigger (an ENI attached to
+	// a running node, amazon-vpc-cni-k8s#1600): hotLink0 for the trigger,
+	// hotLink1 for the same after the drop-in. The managed .network matches
+	// them too.
+	hotLink = "ncx-hot"
 	// unmanagedNetwork is mitigation 4: [Link] Unmanaged=yes for the CNI's
 	// links; named to sort before every other .network file.
 	unmanagedNetwork = "/run/systemd/network/10-netchaos-cni-unmanaged.network"
@@ -62,6 +67,7 @@ var (
 type nodeNames struct {
 	State, RestoreDir, Restore, PeerRestore, TimerUnit                       string
 	ManagedLink, ManagedNetwork, UnmanagedNetwork, UnitDropIn, Sysfs, DropIn string
+	HotLink                                                                  string
 	GuardTable, NetworkdCmd                                                  string
 	IpamdUnit, Standin, PluginDir, Conflist                                  string
 	ENILink, ENISubnet, ENIIP, ENIGateway, DeviceNumber, ENITable            string
@@ -71,7 +77,7 @@ type nodeNames struct {
 // names are this package's node-side names.
 var names = nodeNames{
 	State: state, RestoreDir: experiments.NodeRestoreDir, Restore: restore, PeerRestore: peerRestore, TimerUnit: timerUnit,
-	ManagedLink: managedLink, ManagedNetwork: managedNetwork, UnmanagedNetwork: unmanagedNetwork, UnitDropIn: unitDropIn, Sysfs: sysfs, DropIn: dropIn,
+	ManagedLink: managedLink, ManagedNetwork: managedNetwork, HotLink: hotLink, UnmanagedNetwork: unmanagedNetwork, UnitDropIn: unitDropIn, Sysfs: sysfs, DropIn: dropIn,
 	GuardTable: guardTable, NetworkdCmd: networkdCmd,
 	IpamdUnit: ipamdUnit, Standin: standinBin, PluginDir: pluginDir, Conflist: conflist,
 	ENILink: eniLink, ENISubnet: eniSubnet, ENIIP: eniIP, ENIGateway: eniGateway, DeviceNumber: deviceNumber, ENITable: eniTable,
@@ -100,6 +106,12 @@ type ipamdData struct {
 type unmanagedData struct {
 	nodeNames
 	Links string // networkd [Match] Name= patterns, space-separated
+}
+
+// linkData is the data of newlink.sh.tmpl.
+type linkData struct {
+	nodeNames
+	Link string
 }
 
 // render executes the named script template. The data are constants and
@@ -204,6 +216,21 @@ func dropInScript() string {
 func unmanagedScript(links []string) string {
 	return render("unmanaged.sh.tmpl", unmanagedData{names, strings.Join(links, " ")})
 }
+
+// newLinkScript is the new-link trigger: a veth named link appears, with
+// the udev database entry written before it exists (its ifindex chosen
+// free beforehand), so that networkd finds it initialised, as it would
+// after udev on a host, and configures it at once: the .network file
+// matches it, and configuring a managed link drops every foreign rule.
+func newLinkScript(link string) string {
+	return render("newlink.sh.tmpl", linkData{names, link})
+}
+
+// networkdUpScript starts networkd on a kind node (where it does not run)
+// and waits until it has configured the managed link: the new-link
+// trigger needs it running before the VPC CNI's rules exist, as on a node
+// that booted with it.
+func networkdUpScript() string { return render("networkd-up.sh.tmpl", names) }
 
 // restartAWSNode restarts ipamd on an EKS node the way a crashed ipamd
 // restarts: its container stopped, kubelet starts it again (no API call

@@ -36,7 +36,7 @@ func TestRestoreUndoesEveryStandIn(t *testing.T) {
 	for _, want := range []string{
 		"systemctl stop " + ipamdUnit, "rm -f " + conflist, "ip link del " + eniLink, "ip route flush table " + eniTable,
 		`--comment "?AWS`, "iptables -t nat -X $c", "AWS-SNAT-CHAIN-0 AWS-CONNMARK-CHAIN-0", "rm -rf /host", "/var/lib/cni/results/aws-cni-*",
-		unitDropIn, managedNetwork, unmanagedNetwork, "ip link del " + managedLink, "nft delete table ip " + guardTable,
+		unitDropIn, managedNetwork, unmanagedNetwork, managedLink + " " + hotLink + "0 " + hotLink + "1; do ip link del", "nft delete table ip " + guardTable,
 		dropIn, "umount " + sysfs, "udevdb", "ip rule del pref", timerUnit + ".timer",
 		"systemctl stop systemd-networkd.service"} {
 		if !strings.Contains(rs, want) {

@@ -50,20 +50,23 @@ const Deadline = 10 * time.Minute
 
 // Mitigations, in the order they are applied.
 const (
-	mReAdd     = "re-add pod rules"
-	mIpamd     = "restart ipamd"
-	mDropIn    = "drop-in + restart networkd"
-	mUnmanaged = "Unmanaged=yes + restart networkd"
+	mReAdd      = "re-add pod rules"
+	mIpamd      = "restart ipamd"
+	mDropIn     = "drop-in + restart networkd"
+	mUnmanaged  = "Unmanaged=yes + restart networkd"
+	mDropInLink = "drop-in + new link"
 )
 
-// Restart is the experiment.
-type Restart struct{}
+// Restart is the experiment: networkd restarted (New), or a new link it
+// manages appearing (NewLink).
+type Restart struct{ newLink bool }
 
 // trial is one run: the node whose networkd restarts, the peer that holds
 // the targets, and what the VPC CNI installed for the victim pods.
 type trial struct {
 	node, peer experiments.Node
 	kind       bool     // kind: the stand-ins are ours to set up and take away
+	newLink    bool     // the trigger is a new managed link, not a restart
 	vpcCIDRs   []string // kind: what the stand-in ipamd is told the VPC is
 	awsPods    []string // every pod created on the VPC CNI, for Recover
 	peerEcho   string   // the peer's echo pod's address
@@ -80,14 +83,28 @@ var (
 	_ experiments.Recoverer = (*trial)(nil)
 )
 
-// New returns the experiment.
+// New returns the experiment whose trigger is a networkd restart.
 func New() *Restart { return &Restart{} }
 
+// NewLink returns the experiment whose trigger is a new link networkd
+// manages appearing on a running node — the ENI hot-attach case
+// (aws/amazon-vpc-cni-k8s#1600) — on kind: networkd configures the link and
+// drops every foreign rule as it does.
+func NewLink() *Restart { return &Restart{newLink: true} }
+
 // Name implements experiments.Experiment.
-func (x *Restart) Name() string { return "networkd-restart" }
+func (x *Restart) Name() string {
+	if x.newLink {
+		return "networkd-newlink"
+	}
+	return "networkd-restart"
+}
 
 // Info implements experiments.Experiment.
 func (x *Restart) Info() experiments.Info {
+	if x.newLink {
+		return x.newLinkInfo()
+	}
 	return experiments.Info{
 		Title:   "T3 systemd-networkd restart flushes the VPC CNI's per-pod ip rules",
 		Trigger: networkdCmd + " on the node",
@@ -115,6 +132,8 @@ func (x *Restart) Info() experiments.Info {
 // CLI's --allow-node-disruption).
 func (x *Restart) Applies(env experiments.Environment) (bool, string) {
 	switch {
+	case x.newLink && env.Provider != "kind":
+		return false, "the new-link trigger is simulated on kind only (a new link networkd manages); on " + env.Provider + " it would need a .network file for a link of its own"
 	case env.Provider == "kind":
 	case env.Provider == "eks" && env.CNI == cniAWS:
 	case env.Provider == "eks":
@@ -137,7 +156,7 @@ const cniAWS = "aws-vpc-cni"
 // what the VPC CNI installed for the victims.
 func (x *Restart) Setup(ctx context.Context, r *experiments.Run) (experiments.Trial, error) {
 	w := r.Cluster.Workers()
-	t := &trial{node: w[0], peer: w[1], kind: r.Cluster.Provider == "kind"}
+	t := &trial{node: w[0], peer: w[1], kind: r.Cluster.Provider == "kind", newLink: x.newLink}
 	if _, err := r.Agent.Host(ctx, t.node.Name, "systemctl", "cat", "systemd-networkd.service"); err != nil {
 		return t, experiments.NotApplicable("node %s has no systemd-networkd", t.node.Name)
 	}
@@ -179,11 +198,15 @@ func (t *trial) arm(ctx context.Context, r *experiments.Run) error {
 // peerScript) and starts the stand-in ipamd, whose node set-up is ipamd's
 // own code.
 func (t *trial) standIns(ctx context.Context, r *experiments.Run) error {
-	steps := []struct{ what, node, script string }{
+	type step struct{ what, node, script string }
+	steps := []step{
 		{"stand-in VPC side of the ENI on " + t.peer.Name, t.peer.Name, peerScript()},
 		{"stand-ins (udev, managed link, ENI, VPC check) on " + t.node.Name, t.node.Name, standInScript()},
-		{"stand-in ipamd on " + t.node.Name, t.node.Name, ipamdScript(t.vpcCIDRs, false)},
 	}
+	if t.newLink { // running before the VPC CNI's rules exist, as on a node booted with it
+		steps = append(steps, step{"start networkd on " + t.node.Name, t.node.Name, networkdUpScript()})
+	}
+	steps = append(steps, step{"stand-in ipamd on " + t.node.Name, t.node.Name, ipamdScript(t.vpcCIDRs, false)})
 	for _, s := range steps {
 		if err := r.Do(s.what, func() error { _, err := r.Agent.Host(ctx, s.node, "sh", "-c", s.script); return err }); err != nil {
 			return fmt.Errorf("%s: %w", s.what, err)
@@ -211,7 +234,11 @@ func vpcCIDRsOf(nodes []experiments.Node) []string {
 
 // Inject implements experiments.Outage.
 func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
-	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", networkdCmd)
+	script := networkdCmd
+	if t.newLink {
+		script = newLinkScript(hotLink + "0")
+	}
+	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", script)
 	return err
 }
 
@@ -222,6 +249,13 @@ func (t *trial) Inject(ctx context.Context, r *experiments.Run) error {
 // cost nothing; last, instead of the drop-in, the CNI's links left
 // unmanaged, and the restart again.
 func (x *Restart) Mitigations() []experiments.Mitigation {
+	if x.newLink {
+		return []experiments.Mitigation{
+			experiments.Mitigate(mReAdd, (*trial).reAddRules),
+			experiments.Mitigate(mIpamd, (*trial).restartIpamd),
+			experiments.Mitigate(mDropInLink, (*trial).dropInNewLink),
+		}
+	}
 	return []experiments.Mitigation{
 		experiments.Mitigate(mReAdd, (*trial).reAddRules),
 		experiments.Mitigate(mIpamd, (*trial).restartIpamd),
@@ -265,6 +299,13 @@ const waitIpamd = `sleep 1; for i in $(seq 1 240); do ss -Hltn 'sport = :50051' 
 
 func (t *trial) dropIn(ctx context.Context, r *experiments.Run) error {
 	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", dropInScript())
+	return err
+}
+
+// dropInNewLink is the drop-in, networkd restarted to read it (which with
+// the drop-in costs nothing), then another new link.
+func (t *trial) dropInNewLink(ctx context.Context, r *experiments.Run) error {
+	_, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", dropInScript()+"\n"+newLinkScript(hotLink+"1"))
 	return err
 }
 
@@ -347,6 +388,9 @@ func rulesGone(pod, node, now []Rule) string {
 
 // Expectations implements experiments.Experiment.
 func (x *Restart) Expectations(env experiments.Environment) []experiments.Expect {
+	if x.newLink {
+		return experiments.Lookup(expectedNewLink, env)
+	}
 	return experiments.Lookup(expected, env)
 }
 
@@ -366,4 +410,20 @@ func (t *trial) Recover(ctx context.Context, r *experiments.Run) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// newLinkInfo is the new-link trigger's Info.
+func (x *Restart) newLinkInfo() experiments.Info {
+	i := (&Restart{}).Info()
+	i.Title = "T3 a new networkd-managed link (ENI hot-attach) flushes the VPC CNI's per-pod ip rules"
+	i.Trigger = "a new link appears that systemd-networkd manages (veth " + hotLink + "0, udev-initialised)"
+	i.Sources = append([]string{"aws/amazon-vpc-cni-k8s#1600"}, i.Sources...)
+	i.Plan = []string{
+		i.Plan[0], i.Plan[1], i.Plan[2] + "; systemd-networkd started before the stand-in ipamd and the victims (kind nodes do not run it)", i.Plan[3],
+		"fault: veth " + hotLink + "0 created with its udev database entry; networkd configures it (node-disruptive)",
+		"mitigations: re-add the pods' rules 512 and 1536 as CNI ADD does; restart ipamd (the stand-in's unit); networkd drop-in ManageForeign*=no, networkd restarted to read it, then a second new link " + hotLink + "1",
+	}
+	i.Mechanism.Name = "systemd-networkd removes the VPC CNI's ip rules when it configures a new link (ManageForeignRoutingPolicyRules=yes)"
+	i.Mechanism.Source = "aws/amazon-vpc-cni-k8s#1600"
+	return i
 }

@@ -58,7 +58,12 @@ func TestApplies(t *testing.T) {
 // Every flow has an expectation after the trigger and after every
 // mitigation, and the controls are the host-network flows.
 func TestEveryFlowIsExpectedInEveryWindow(t *testing.T) {
-	x := New()
+	for _, x := range []*Restart{New(), NewLink()} {
+		t.Run(x.Name(), func(t *testing.T) { everyFlowExpected(t, x) })
+	}
+}
+
+func everyFlowExpected(t *testing.T, x *Restart) {
 	exps := x.Expectations(experiments.Environment{Provider: "kind"})
 	markers := []string{"trigger"}
 	for _, m := range x.Mitigations() {
@@ -95,4 +100,19 @@ func TestCNILinks(t *testing.T) {
 func matches(pattern, name string) bool {
 	ok, _ := path.Match(pattern, name)
 	return ok
+}
+
+// The new-link trigger is kind's: on EKS it would need a .network file of
+// its own on the node.
+func TestNewLinkAppliesOnKindOnly(t *testing.T) {
+	workers := []experiments.Node{{Name: "a"}, {Name: "b"}}
+	if ok, why := NewLink().Applies(experiments.Environment{Provider: "kind", Nodes: workers}); !ok {
+		t.Errorf("kind: %s", why)
+	}
+	if ok, why := NewLink().Applies(experiments.Environment{Provider: "eks", CNI: cniAWS, Nodes: workers}); ok || !strings.Contains(why, "kind only") {
+		t.Errorf("eks: %v %q", ok, why)
+	}
+	if New().Name() == NewLink().Name() || !strings.Contains(NewLink().Info().Trigger, hotLink+"0") {
+		t.Error("the two triggers are two experiments")
+	}
 }
