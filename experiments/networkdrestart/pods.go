@@ -179,6 +179,7 @@ func (t *trial) victims(ctx context.Context, r *experiments.Run) (err error) {
 	}
 	rs, rts := ParseRules(rules), ParseRoutes(routes)
 	t.nodeRules = NodeRules(rs)
+	t.captureSetUp(ctx, r)
 	var keep []string
 	for _, c := range []struct {
 		pods []corev1.Pod
@@ -258,4 +259,25 @@ func (t *trial) deletePods(ctx context.Context, r *experiments.Run, names []stri
 		errs = append(errs, kube.Gone(ctx, func(ctx context.Context) error { _, err := pods.Get(ctx, n, metav1.GetOptions{}); return err }))
 	}
 	return errors.Join(errs...)
+}
+
+// captureSetUp records, once, what the VPC CNI set up beyond the rules and
+// routes every Evidence call reads: ipamd's iptables rules and, on kind, the
+// plugin's and the stand-in ipamd's logs.
+func (t *trial) captureSetUp(ctx context.Context, r *experiments.Run) {
+	cmds := []struct{ name, cmd string }{{"ipamd's iptables rules", "iptables-save 2>/dev/null | grep AWS"}}
+	if t.kind {
+		cmds = append(cmds,
+			struct{ name, cmd string }{"aws-cni plugin log (last 30 lines)", "tail -n 30 " + state + "/plugin.log"},
+			struct{ name, cmd string }{"stand-in ipamd log", "journalctl _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value " + ipamdUnit + ") -o cat --no-pager | grep -v '\"level\":\"debug\"' | tail -n 30"})
+	}
+	var ev []experiments.Evidence
+	for _, c := range cmds {
+		out, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", c.cmd)
+		if err != nil {
+			out += "error: " + err.Error()
+		}
+		ev = append(ev, experiments.Evidence{Name: c.name + " " + t.node.Name, Text: out})
+	}
+	r.Capture("after setup", ev...)
 }
