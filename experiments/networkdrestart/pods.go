@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -25,11 +24,9 @@ const (
 	// kept. On kind every address is on the stand-in's device 1.
 	eksCandidates = 4
 	// Roles beyond experiments.RoleClient.
-	roleServer          = "eni-server" // the NodePort Service's backend
-	roleCandidateClient = "candidate-client"
-	roleCandidateServer = "candidate-server"
-	roleVPCService      = "vpc-service"
-	rolePeerEcho        = "peer-echo"
+	roleServer     = "eni-server" // the NodePort Service's backend and its candidates
+	roleVPCService = "vpc-service"
+	rolePeerEcho   = "peer-echo"
 )
 
 // flowSpec is one probe flow and the pod that sends it.
@@ -73,16 +70,6 @@ func (t *trial) probeArgs(r *experiments.Run, pod string) ([]string, error) {
 // on the VPC CNI and the clients, and waits until they are ready.
 func (t *trial) pods(ctx context.Context, r *experiments.Run) error {
 	ns := r.Namespace
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: roleServer, Namespace: ns, Labels: r.Labels(roleServer)},
-		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: map[string]string{experiments.LabelRole: roleServer},
-			Ports: []corev1.ServicePort{{Name: "tcp", Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(port)}}},
-	}
-	got, err := r.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("create service %s: %w", svc.Name, err)
-	}
-	t.nodePort = got.Spec.Ports[0].NodePort
 	vpc := net.JoinHostPort(t.peer.IP, strconv.Itoa(port))
 	peer := []*corev1.Pod{
 		t.pod(r, roleVPCService, roleVPCService, t.peer.Name, true, "echo", "--udp", vpc, "--tcp", vpc, "--pod", roleVPCService),
@@ -103,6 +90,17 @@ func (t *trial) pods(ctx context.Context, r *experiments.Run) error {
 	if err := t.victims(ctx, r); err != nil {
 		return err
 	}
+	// The NodePort Service selects the server kept among the candidates.
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: roleServer, Namespace: ns, Labels: r.Labels(roleServer)},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: map[string]string{labelVictim: t.serverPod},
+			Ports: []corev1.ServicePort{{Name: "tcp", Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(port)}}},
+	}
+	got, err := r.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create service %s: %w", svc.Name, err)
+	}
+	t.nodePort = got.Spec.Ports[0].NodePort
 	var clients []*corev1.Pod
 	for _, c := range []struct{ name, node string }{{"ctl-client", t.node.Name}, {"nodeport-client", t.peer.Name}} {
 		args, err := t.probeArgs(r, c.name)
@@ -117,6 +115,9 @@ func (t *trial) pods(ctx context.Context, r *experiments.Run) error {
 	_, err = kube.ReadyPods(ctx, r.Kube, ns, experiments.LabelRole+"="+experiments.RoleClient, 3)
 	return err
 }
+
+// labelVictim names a victim pod, for the NodePort Service's selector.
+const labelVictim = "netchaos.io/victim"
 
 // victims creates the pods whose network the VPC CNI sets up — on kind
 // while EKS's conflist is installed, on EKS candidates until one of each
@@ -145,12 +146,15 @@ func (t *trial) victims(ctx context.Context, r *experiments.Run) (err error) {
 	if err != nil {
 		return err
 	}
+	// The candidates get their final roles: the spares are deleted before
+	// Setup returns, so the runner never follows their probes.
 	var pods []*corev1.Pod
 	for i := range n {
 		c, s := fmt.Sprintf("eni-pod-%d", i), fmt.Sprintf("eni-server-%d", i)
-		client := t.pod(r, c, roleCandidateClient, t.node.Name, false, args...)
-		server := t.pod(r, s, roleCandidateServer, t.node.Name, false, "echo", "--udp", fmt.Sprint(":", port), "--tcp", fmt.Sprint(":", port), "--pod", s)
+		client := t.pod(r, c, experiments.RoleClient, t.node.Name, false, args...)
+		server := t.pod(r, s, roleServer, t.node.Name, false, "echo", "--udp", fmt.Sprint(":", port), "--tcp", fmt.Sprint(":", port), "--pod", s)
 		for _, p := range []*corev1.Pod{client, server} {
+			p.Labels[labelVictim] = p.Name
 			// The victims stop sending before the node-side restore lifts
 			// the stand-in VPC's drop.
 			p.Spec.ActiveDeadlineSeconds = ptr.To(int64(Deadline.Seconds()))
@@ -161,11 +165,11 @@ func (t *trial) victims(ctx context.Context, r *experiments.Run) (err error) {
 	if err := t.create(ctx, r, pods...); err != nil {
 		return err
 	}
-	clients, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, experiments.LabelRole+"="+roleCandidateClient, n)
+	clients, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, experiments.LabelRole+"="+experiments.RoleClient, n)
 	if err != nil {
 		return err
 	}
-	servers, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, experiments.LabelRole+"="+roleCandidateServer, n)
+	servers, err := kube.ReadyPods(ctx, r.Kube, r.Namespace, experiments.LabelRole+"="+roleServer, n)
 	if err != nil {
 		return err
 	}
@@ -183,9 +187,8 @@ func (t *trial) victims(ctx context.Context, r *experiments.Run) (err error) {
 	var keep []string
 	for _, c := range []struct {
 		pods []corev1.Pod
-		role string
 		into *PodRouting
-	}{{clients, experiments.RoleClient, &t.client}, {servers, roleServer, &t.server}} {
+	}{{clients, &t.client}, {servers, &t.server}} {
 		p, ok := onSecondaryENI(c.pods, rs, rts)
 		if !ok {
 			ips := make([]string, len(c.pods))
@@ -199,11 +202,8 @@ func (t *trial) victims(ctx context.Context, r *experiments.Run) (err error) {
 		}
 		*c.into = PodRoutingOf(rs, rts, p.Status.PodIP)
 		keep = append(keep, p.Name)
-		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, experiments.LabelRole, c.role)
-		if _, err := r.Kube.CoreV1().Pods(r.Namespace).Patch(ctx, p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("label %s %s: %w", p.Name, c.role, err)
-		}
 	}
+	t.serverPod = keep[1]
 	var spare []string
 	for _, p := range pods {
 		if p.Name != keep[0] && p.Name != keep[1] {

@@ -70,6 +70,7 @@ type trial struct {
 	vpcCIDRs   []string // kind: what the stand-in ipamd is told the VPC is
 	awsPods    []string // every pod created on the VPC CNI, for Recover
 	peerEcho   string   // the peer's echo pod's address
+	serverPod  string   // the victim server kept, the NodePort Service's backend
 	nodePort   int32
 	// client and server are the victim pods' rules and ENI table as the
 	// plugin installed them; nodeRules are ipamd's on the node.
