@@ -22,6 +22,7 @@ nft list tables
 ls -A /etc/cni/net.d
 iptables-save 2>/dev/null | grep AWS | sort
 ls -d /host 2>/dev/null || true
+cat /proc/sys/net/ipv4/conf/eth0/rp_filter
 mount | grep -E 'sysfs|netchaos' | sort
 systemctl is-active systemd-networkd || true
 systemctl list-units --all --no-legend --plain 'netchaos-*' || true

@@ -47,6 +47,7 @@ const (
 	pluginDir    = "/opt/cni/bin"
 	conflist     = "/etc/cni/net.d/10-aws.conflist" // sorts before 10-netchaos.conflist: containerd takes the first
 	eniLink      = "ncx-eth1"
+	eniMAC       = "02:c0:00:02:00:0a" // fixed: the peer's neighbour entry for the ENI stays right from run to run
 	eniSubnet    = "192.0.2.0/24"
 	eniIP        = "192.0.2.10"
 	eniGateway   = "192.0.2.1"
@@ -70,7 +71,7 @@ type nodeNames struct {
 	HotLink                                                                  string
 	GuardTable, NetworkdCmd                                                  string
 	IpamdUnit, Standin, PluginDir, Conflist                                  string
-	ENILink, ENISubnet, ENIIP, ENIGateway, DeviceNumber, ENITable            string
+	ENILink, ENIMAC, ENISubnet, ENIIP, ENIGateway, DeviceNumber, ENITable    string
 	OnActive                                                                 int // seconds from arming to the timers
 }
 
@@ -80,7 +81,7 @@ var names = nodeNames{
 	ManagedLink: managedLink, ManagedNetwork: managedNetwork, HotLink: hotLink, UnmanagedNetwork: unmanagedNetwork, UnitDropIn: unitDropIn, Sysfs: sysfs, DropIn: dropIn,
 	GuardTable: guardTable, NetworkdCmd: networkdCmd,
 	IpamdUnit: ipamdUnit, Standin: standinBin, PluginDir: pluginDir, Conflist: conflist,
-	ENILink: eniLink, ENISubnet: eniSubnet, ENIIP: eniIP, ENIGateway: eniGateway, DeviceNumber: deviceNumber, ENITable: eniTable,
+	ENILink: eniLink, ENIMAC: eniMAC, ENISubnet: eniSubnet, ENIIP: eniIP, ENIGateway: eniGateway, DeviceNumber: deviceNumber, ENITable: eniTable,
 	OnActive: int((Deadline + time.Minute).Seconds()),
 }
 
@@ -159,6 +160,9 @@ func restoreScript(networkdWasActive, kind bool) string {
 //   - a link networkd manages. On EKS it manages eth0; here eth0 belongs to
 //     Docker (networkd would strip its address), so a veth matched by a
 //     runtime .network file is the managed link.
+//   - aws-vpc-cni-init's sysctl: rp_filter 2 (loose) on eth0, as on EKS;
+//     kind nodes have strict mode, which drops NodePort requests to a pod
+//     whose replies rule 1536 would route out of the ENI.
 //   - the secondary ENI: a macvlan on eth0 with its own MAC, on the same
 //     Docker network as the peer node, which holds the ENI subnet's gateway
 //     address (peerScript). ipamd's own code gives it its address, route

@@ -42,9 +42,9 @@ i=2; for n in $W0 $W1; do
   ip -n $BR link add p$i type veth peer name eth0 netns $n; ip -n $BR link set p$i master br0 up
   ip -n $n link set eth0 up; ip -n $n addr add 172.30.0.$i/16 dev eth0; i=$((i + 1))
 done
-in0 sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+in0 sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter' # strict, as on kind nodes
 sed -n '/^ip addr replace/,$p' $G/peer.sh.golden | ip netns exec $W1 sh -e
-in0 sh -ec "$(grep -E '^ip link show ncx-eth1' $G/standin-kind.sh.golden)"
+sed -n '/^ip link show ncx-eth1/,/^echo 2 > .*rp_filter$/p' $G/standin-kind.sh.golden | sed "s#/run/netchaos/t3#$WORK#g" | in0 sh -e # the ENI, aws-vpc-cni-init's rp_filter
 sed -n '/^nft -f - <</,/^NFT/p' $G/standin-kind.sh.golden | sed '1d;$d' | in0 nft -f -
 
 # --- the stand-in ipamd with ipamd.sh's flags (this "VPC": the two nodes and the ENI subnet)
