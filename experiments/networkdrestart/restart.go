@@ -273,13 +273,22 @@ func (t *trial) reAddRules(ctx context.Context, r *experiments.Run) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, rule := range Missing(t.podRules(), ParseRules(out)) {
-		if _, err := r.Agent.Run(ctx, t.node.Name, rule.AddArgs()...); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", rule, err))
-		}
+	// One exec for all of them: rules come back together, not one exec
+	// round trip apart.
+	if script := addScript(Missing(t.podRules(), ParseRules(out))); script != "" {
+		_, err = r.Agent.Run(ctx, t.node.Name, "sh", "-c", script)
 	}
-	return errors.Join(errs...)
+	return err
+}
+
+// addScript is the shell that adds rules, stopping at the first that
+// fails ("" for none).
+func addScript(rules []Rule) string {
+	var lines []string
+	for _, r := range rules {
+		lines = append(lines, strings.Join(r.AddArgs(), " "))
+	}
+	return strings.Join(lines, " && ")
 }
 
 // restartIpamd restarts ipamd: on kind the stand-in's unit (waiting until it

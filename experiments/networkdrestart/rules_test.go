@@ -40,6 +40,12 @@ func TestParseRulesOfAVPCCNINode(t *testing.T) {
 	if a := strings.Join(got[3].AddArgs(), " "); a != "ip rule add pref 1536 from 10.0.16.2 lookup 2" {
 		t.Errorf("AddArgs: %q", a)
 	}
+	if a := addScript(got[1:4:4][1:]); a != "ip rule add pref 1024 from all fwmark 0x80/0x80 lookup main && ip rule add pref 1536 from 10.0.16.2 lookup 2" {
+		t.Errorf("addScript: %q", a)
+	}
+	if addScript(nil) != "" {
+		t.Error("addScript of no rules")
+	}
 }
 
 func TestParseRoutesSkipsLocalAndIPv6(t *testing.T) {
