@@ -271,7 +271,7 @@ func (t *trial) captureSetUp(ctx context.Context, r *experiments.Run) {
 			struct{ name, cmd string }{"aws-cni plugin log (last 30 lines)", "tail -n 30 " + state + "/plugin.log"},
 			struct{ name, cmd string }{"stand-in ipamd log", "journalctl _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value " + ipamdUnit + ") -o cat --no-pager | grep -v '\"level\":\"debug\"' | tail -n 30"})
 	}
-	var ev []experiments.Evidence
+	ev := []experiments.Evidence{{Name: "real and stood in", Text: realAndStoodIn(t.kind)}}
 	for _, c := range cmds {
 		out, err := r.Agent.Host(ctx, t.node.Name, "sh", "-c", c.cmd)
 		if err != nil {
@@ -280,4 +280,23 @@ func (t *trial) captureSetUp(ctx context.Context, r *experiments.Run) {
 		ev = append(ev, experiments.Evidence{Name: c.name + " " + t.node.Name, Text: out})
 	}
 	r.Capture("after setup", ev...)
+}
+
+// realAndStoodIn says, for the report, which parts of the run are the VPC
+// CNI's own and which stand in for what a kind node lacks.
+func realAndStoodIn(kind bool) string {
+	if !kind {
+		return "real: all of it, the cluster's own AWS VPC CNI (aws-node: the plugin, ipamd), its ENIs and the VPC; stood in: nothing"
+	}
+	return `real:
+  aws-cni and egress-cni, amazon-vpc-cni-k8s v1.20.0, run by containerd from EKS's 10-aws.conflist: the victims' veths, /32 addresses, host routes, rules 512 and 1536
+  ipamd's node set-up, amazon-vpc-cni-k8s pkg/networkutils run by the stand-in: rule 1024 (fwmark 0x80), iptables SNAT/CONNMARK on eth0, the ENI's address, route table ` + eniTable + ` and rule 32765; on its restart UpdateRuleListBySrc
+  systemd-networkd and its flush; kube-proxy's NodePort
+stood in:
+  ipamd's gRPC service and address pool: tools/vpccni ipamd-standin (/32s of ` + eniSubnet + ` on device ` + deviceNumber + `)
+  the secondary ENI: macvlan ` + eniLink + ` on eth0 (` + eniIP + `)
+  the VPC's side of the ENI: ` + eniGateway + ` and ` + eniSubnet + ` via ` + eniIP + ` on the peer node
+  the VPC's source/destination check: nftables table ` + guardTable + ` (postrouting, after NAT)
+  aws-vpc-cni-init's rp_filter=2 on eth0
+  a link networkd manages (veth ` + managedLink + `) and udev (its database entry, a writable sysfs for networkd)`
 }

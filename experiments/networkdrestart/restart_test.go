@@ -116,3 +116,17 @@ func TestNewLinkAppliesOnKindOnly(t *testing.T) {
 		t.Error("the two triggers are two experiments")
 	}
 }
+
+// The report says what is real and what is stood in: on kind every
+// stand-in by name, on EKS none.
+func TestRealAndStoodIn(t *testing.T) {
+	kind := realAndStoodIn(true)
+	for _, want := range []string{"aws-cni", "pkg/networkutils", "ipamd-standin", eniLink, guardTable, "rp_filter", managedLink} {
+		if !strings.Contains(kind, want) {
+			t.Errorf("kind: %q not named", want)
+		}
+	}
+	if eks := realAndStoodIn(false); !strings.Contains(eks, "stood in: nothing") {
+		t.Errorf("eks: %q", eks)
+	}
+}
