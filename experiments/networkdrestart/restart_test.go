@@ -130,3 +130,19 @@ func TestRealAndStoodIn(t *testing.T) {
 		t.Errorf("eks: %q", eks)
 	}
 }
+
+// Each experiment's plan names its own namespace and every node change
+// its scripts make.
+func TestPlanNamesEveryNodeChange(t *testing.T) {
+	for _, x := range []*Restart{New(), NewLink()} {
+		plan := strings.Join(x.Info().Plan, "\n")
+		for _, want := range []string{"netchaos-" + x.Name() + "-<run>", ipamdUnit, conflist, eniLink, managedLink, guardTable, "rp_filter", "sysfs", "udev", eniGateway, "timer"} {
+			if !strings.Contains(plan, want) {
+				t.Errorf("%s: plan does not name %q", x.Name(), want)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(NewLink().Info().Plan, "\n"), hotLink+"0") {
+		t.Error("the new-link plan does not name its link")
+	}
+}
