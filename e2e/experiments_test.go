@@ -17,6 +17,7 @@ var elsewhere = map[string]string{
 	"hostnetwork-to-hostport":         "controls_test.go (T1 positive control and fixed twin)",
 	"udp-recreate-scale-to-zero-hold": "controls_test.go (T2 hold, released kube-proxy and v1.31)",
 	"networkd-restart":                "t3_test.go (control and twin, and every node left as found)",
+	"networkd-newlink":                "t3_test.go (control and twin, and every node left as found)",
 	"traffic-policy-matrix":           "t4_test.go (the matrix's own checks)",
 	// Its LoadBalancer IP can land after the endpoints, which makes the
 	// trigger's timing the load balancer's (README): `netchaos run` runs it.

@@ -78,6 +78,8 @@ func (e Entry) Run(ctx context.Context, env *experiments.Env, w experiments.Wind
 func All() []Entry {
 	t3 := entry(networkdrestart.New(), "t3", "routing")
 	t3.NodeDisruptive = true
+	t3link := entry(networkdrestart.NewLink(), "t3", "routing")
+	t3link.NodeDisruptive = true
 	return []Entry{
 		entry(hostnetworkflip.New(hostnetworkflip.ToHostNetwork), "t1", "conntrack"),
 		entry(hostnetworkflip.New(hostnetworkflip.ToHostPort), "t1", "conntrack"),
@@ -87,6 +89,7 @@ func All() []Entry {
 		entry(udplbrecreate.New(udplbrecreate.ScaleToZero), "t2", "conntrack"),
 		entry(udplbrecreate.New(udplbrecreate.ScaleToZeroHold), "t2", "conntrack"),
 		t3,
+		t3link,
 		// Generic faults through Chaos Mesh, where it is installed: each
 		// reports not applicable (and why) where it, its chaos-daemon or the
 		// kernel's netem qdisc is missing.

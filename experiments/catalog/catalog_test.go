@@ -38,8 +38,8 @@ func TestSelect(t *testing.T) {
 		}
 	}
 	got, err := Select([]string{"t3", "hostport-to-hostnetwork"})
-	if err != nil || len(got) != 2 || got[0].Name != "hostport-to-hostnetwork" || !got[1].NodeDisruptive {
-		t.Errorf("t3 and hostport-to-hostnetwork: %v, %v; want both, in catalog order, T3 node-disruptive", got, err)
+	if err != nil || len(got) != 3 || got[0].Name != "hostport-to-hostnetwork" || got[1].Name != "networkd-restart" || got[2].Name != "networkd-newlink" || !got[1].NodeDisruptive || !got[2].NodeDisruptive {
+		t.Errorf("t3 and hostport-to-hostnetwork: %v, %v; want hostport-to-hostnetwork and both T3 triggers, in catalog order, T3 node-disruptive", got, err)
 	}
 	_, err = Select([]string{"t1", "t9"})
 	if err == nil || !strings.Contains(err.Error(), `unknown experiment or label "t9"`) || !strings.Contains(err.Error(), "conntrack, ") {

@@ -129,6 +129,18 @@ var Table = []Control{
 		Mitigation: "drop-in + restart networkd",
 		OwnSpec:    true,
 	},
+	// The same flush by its second trigger, a new link networkd manages
+	// (ENI hot-attach); its fixed twin is the drop-in and a second new link.
+	{
+		Trigger: "t3", Name: "T3 new networkd-managed link, drop-in as the fixed twin", Profile: "default",
+		Experiment: networkdrestart.NewLink(),
+		Windows:    experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second},
+		Want:       reports.Vulnerable,
+		Signs:      []Sign{{"after trigger", "per-pod ip rules gone"}},
+		Clean:      []string{"before trigger", "after drop-in + new link"},
+		Mitigation: "drop-in + new link",
+		OwnSpec:    true,
+	},
 }
 
 // holdWindows observe the hold variant for 20 s after its hold (the

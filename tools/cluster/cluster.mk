@@ -1,6 +1,7 @@
 # Offline kind cluster for netchaos (included by the top-level Makefile).
 #   make cluster        docker engine + images + probe image + 3-node cluster (reused when Ready),
-#                       by tools/kindcluster (kind's Go API), which runs cni.sh, metallb.sh, lab.sh
+#                       by tools/kindcluster (kind's Go API), which runs cni.sh (with the VPC CNI's
+#                       plugins on every worker, for T3), metallb.sh, lab.sh
 #   make cluster-down   delete the cluster
 #   make clean-cluster  delete clusters and every image these targets built
 #   make lab            put the running cluster into lab profile LAB_PROFILE (lab.sh)
@@ -25,7 +26,7 @@ CLUSTER_T0 := $(shell date +%s)
 endif
 export CLUSTER_T0
 
-.PHONY: cluster-args docker images probe-image kindcluster cluster cluster-down clean-cluster cluster-smoke lab
+.PHONY: cluster-args docker images probe-image kindcluster vpccni cluster cluster-down clean-cluster cluster-smoke lab
 
 cluster-args:
 	@case "$(KUBE_PROXY_MODE)" in iptables|nftables) ;; *) echo "error: KUBE_PROXY_MODE=$(KUBE_PROXY_MODE) is not supported here (iptables or nftables; this kernel has no IPVS)" >&2; exit 2;; esac
@@ -43,13 +44,18 @@ images: cluster-args docker
 probe-image: docker
 	@$(CLUSTER_SH)/probe-image.sh $(PROBE_IMAGE)
 
+## vpccni: the AWS VPC CNI's plugins and the stand-in ipamd for T3 (tools/vpccni), static, in $(OUT)/vpccni/bin;
+## cni.sh puts them on every worker (skipped when current; make test builds them beside the images)
+vpccni:
+	@$(CLUSTER_SH)/vpccni.sh build
+
 ## kindcluster: $(KINDCLUSTER), the cluster's lifecycle through kind's Go API (tools/kindcluster)
 kindcluster:
 	@$(GO) build -o $(KINDCLUSTER) ./tools/kindcluster
 
 ## cluster: kind cluster $(CLUSTER_NAME) from kind-config.yaml; kubeconfig in $(KUBECONFIG_FILE)
 # (LAB_PROFILE reaches it through the environment; $(OUT)/bin/kind is for the scripts, which call it)
-cluster: cluster-args docker images probe-image kindcluster
+cluster: cluster-args docker images probe-image vpccni kindcluster
 	@[ -x $(OUT)/bin/kind ] || $(GO) build -o $(OUT)/bin/kind sigs.k8s.io/kind
 	@$(KINDCLUSTER) up --name=$(CLUSTER_NAME) --k8s-version=$(K8S_VERSION) --kube-proxy-mode=$(KUBE_PROXY_MODE) \
 	  --kubeconfig=$(KUBECONFIG_FILE) --config=$(KIND_CONFIG) --load-image=$(PROBE_IMAGE) --scripts=$(CLUSTER_SH)

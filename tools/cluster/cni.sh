@@ -17,6 +17,9 @@
 # not NAT leaves the node by its default route, as in a VPC, and this host drops it
 # (DOCKER-USER), as the VPC would; the node's conntrack entry forms as it would
 # there. A pod address of a node with no pod behind it is blackholed on the node.
+# Every worker also gets the AWS VPC CNI's plugins (aws-cni, egress-cni) in /opt/cni/bin and
+# the stand-in ipamd in /usr/local/bin, built by vpccni.sh build: binaries only, no conflist,
+# so they are nobody's pod network until T3 installs EKS's conflist for its victim pods.
 source "$(dirname "$0")/lib.sh"
 NAME=$1 KCFG=$2 POD_SUBNET=$3 SVC_SUBNET=$4 PROFILE=${5:-default}
 case $PROFILE in
@@ -38,7 +41,17 @@ for n in "${NODES[@]}"; do
   [ -n "${CIDR[$n]}" ] || die "node $n has no podCIDR"
   IP[$n]=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$n")
 done
+VBIN=$OUT/vpccni/bin VKEY=/usr/local/lib/netchaos-vpccni.key
+vpccni() { # vpccni NODE: the VPC CNI's binaries on a worker, skipped when the node has this build
+  if [ "$(docker exec "$1" cat $VKEY 2>/dev/null || true)" = "$(cat "$VBIN/.key")" ]; then return 0; fi
+  docker cp "$VBIN/aws-cni" "$1:/opt/cni/bin/aws-cni"
+  docker cp "$VBIN/egress-cni" "$1:/opt/cni/bin/egress-cni"
+  docker cp "$VBIN/ipamd-standin" "$1:/usr/local/bin/ipamd-standin"
+  docker exec "$1" sh -c "mkdir -p ${VKEY%/*} && cat > $VKEY" <"$VBIN/.key"
+}
+VPCCNI=0
 for n in "${NODES[@]}"; do
+  case $n in *-control-plane*) ;; *) if [ -x "$VBIN/aws-cni" ]; then vpccni "$n"; VPCCNI=$((VPCCNI + 1)); fi ;; esac
   [ "$PORTMAP" = portmap ] || docker cp "$BIN/$PORTMAP" "$n:/opt/cni/bin/$PORTMAP"
   mtu=$(docker exec "$n" cat /sys/class/net/eth0/mtu)
   docker exec -i "$n" sh -c 'mkdir -p /etc/cni/net.d && cat > /etc/cni/net.d/10-netchaos.conflist.tmp && mv /etc/cni/net.d/10-netchaos.conflist.tmp /etc/cni/net.d/10-netchaos.conflist' <<JSON
@@ -66,4 +79,6 @@ JSON
 done
 rule="DOCKER-USER -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP"
 iptables -C $rule 2>/dev/null || iptables -I $rule || die "cannot add the host's drop for $SVC_SUBNET (DOCKER-USER)"
+if [ $VPCCNI -gt 0 ]; then log cni "AWS VPC CNI plugins and stand-in ipamd on $VPCCNI workers (for T3)"
+else log cni "no $VBIN/aws-cni: T3 cannot run its victims on the VPC CNI (vpccni.sh build makes it)"; fi
 log cni "static CNI ($PROFILE) on ${#NODES[@]} nodes ($(for n in "${NODES[@]}"; do printf '%s=%s ' "${n#"$NAME"-}" "${CIDR[$n]}"; done))"

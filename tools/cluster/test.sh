@@ -43,6 +43,9 @@ step() { # step NAME CMD...: a step on the critical path, timed like the jobs be
 step host $M hostdeps docker
 bg 19 checks $M unit ipvs-model
 bg 10 chaos-mesh-build "$HERE/chaosmesh.sh" build
+# T3's VPC CNI plugins (cni.sh puts them on the workers): make cluster's own vpccni.sh build
+# waits for this one under its lock and finds it done
+bg 10 vpccni-build "$HERE/vpccni.sh" build
 # the lab's one long build needs no cluster: kube-proxy of the older release,
 # under the lock lab.sh takes for it
 bg 10 lab-old-proxy flock "$OUT/lab-old.lock" "$HERE/build-k8s.sh" "$OLD_PROXY_VERSION" kube-proxy
@@ -56,6 +59,7 @@ if finish chaos-mesh-build; then
 else
   rc=1
 fi
+finish vpccni-build || rc=1
 finish lab-old-proxy || rc=1
 finish lab-build || rc=1
 finish checks || rc=1

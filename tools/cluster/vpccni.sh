@@ -11,7 +11,8 @@
 # VPC CNI's own go.mod (same versions, same replaces), so the packages they
 # share compile once. See tools/vpccni/README.md.
 #   vpccni.sh build   build (skipped when built from the same inputs)
-#   vpccni.sh test    build, then tools/vpccni/netns-test.sh (root; network namespaces only)
+#   vpccni.sh test    build, then tools/vpccni/netns-test.sh and t3-netns-test.sh (root; network
+#                     namespaces only)
 source "$(dirname "$0")/lib.sh"
 SRC=$ROOT/tools/vpccni
 VBIN=$OUT/vpccni/bin
@@ -51,6 +52,6 @@ locked() { ( flock 9; "$@" ) 9>"$OUT/vpccni.lock"; }
 
 case ${1:-} in
   build) locked build ;;
-  test) locked build; VPCCNI_BIN=$VBIN "$SRC/netns-test.sh" ;;
+  test) locked build; VPCCNI_BIN=$VBIN "$SRC/netns-test.sh"; VPCCNI_BIN=$VBIN "$SRC/t3-netns-test.sh" ;;
   *) die "usage: vpccni.sh build | test" ;;
 esac

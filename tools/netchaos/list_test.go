@@ -28,7 +28,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run([]string{"list", "t3"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "networkd-restart  t3,routing  yes") || strings.Count(out.String(), "\n") != 2 {
+	if code := run([]string{"list", "t3"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "networkd-restart  t3,routing  yes") || !strings.Contains(out.String(), "networkd-newlink  t3,routing  yes") || strings.Count(out.String(), "\n") != 3 {
 		t.Errorf("list t3: exit %d:\n%s", code, out.String())
 	}
 }
