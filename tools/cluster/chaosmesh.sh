@@ -128,11 +128,15 @@ manifest() { # the deployment from chaosmesh/chaos-mesh.yaml with this install's
     envsubst '$TLS_CRT $TLS_KEY $CTRL_IMG $DAEMON_IMG $PAUSE_IMG $KEY' <"$HERE/chaosmesh/chaos-mesh.yaml"
 }
 
+# locked_build: build_images under a lock, so that an install waits for a build
+# already running (make test's, beside the suite) instead of compiling it again
+locked_build() { ( flock 9; build_images ) 9>"$OUT/chaosmesh/build.lock"; }
+
 install_mesh() { # install_mesh CLUSTER KUBECONFIG
   local name=$1 kc=$2 t0; t0=$(date +%s)
   local K="$KUBECTL --kubeconfig $kc --context kind-$name"
   $K get nodes >/dev/null || die "cluster kind-$name does not answer (kubeconfig $kc)"
-  build_images
+  locked_build
   webhook_cert
   source_tree   # the CRDs come from the same module download
   PAUSE_IMG=$($K get nodes -o jsonpath='{.items[0].status.images[*].names[*]}' | tr ' ' '\n' | grep -m1 '/pause:' || true)
@@ -170,7 +174,7 @@ uninstall_mesh() { # uninstall_mesh CLUSTER KUBECONFIG: faults first, while the 
 
 mkdir -p "$OUT/chaosmesh"
 case ${1:-} in
-  build) build_images ;;
+  build) locked_build ;;
   install) install_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
   uninstall) uninstall_mesh "${2:?cluster name}" "${3:?kubeconfig}" ;;
   manifest) webhook_cert; KEY=example PAUSE_IMG=registry.k8s.io/pause:3.10.1 manifest ;;   # what install applies besides the CRDs
