@@ -46,8 +46,8 @@ include reports/screenshot.mk
 ipvs-model:
 	$(GO) run ./tools/ipvsmodel -check -work $(OUT)/ipvsmodel
 
-## test: everything above: the cluster's images, then the suite in two parts on two kind clusters
-## at once, on the critical path; the rest beside them at nice 19 or 10 (tools/cluster/test.sh)
+## test: everything above, the cluster's images and suite on the critical path and the rest
+## beside them at nice 19 (tools/cluster/test.sh)
 test:
 	@REPORT_DIR=$(REPORT_DIR) K8S_VERSION=$(K8S_VERSION) CLUSTER_NAME=$(CLUSTER_NAME) KUBECONFIG_FILE=$(KUBECONFIG_FILE) \
 	  $(CLUSTER_SH)/test.sh
