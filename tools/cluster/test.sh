@@ -44,6 +44,10 @@ step() { # step NAME CMD...: a step on the critical path, timed like the jobs be
 # Steps that install host packages run first: nothing beside them yet.
 step host $M hostdeps docker
 bg 19 checks $M unit ipvs-model
+# what the cluster step ends with (the probe image: this module's compile, its Debian base) and
+# what the suite starts with (the e2e binary's and Ginkgo's compile), begun while the images
+# compile, to use what CPU they leave; make cluster's probe image waits for this one (a lock)
+bg 10 prebuild $M probe-image e2e-build
 bg 10 chaos-mesh-build "$HERE/chaosmesh.sh" build
 # T3's VPC CNI plugins (cni.sh puts them on the workers): make cluster's own vpccni.sh build
 # waits for this one under its lock and finds it done
@@ -64,6 +68,7 @@ fi
 finish vpccni-build || rc=1
 finish lab-old-proxy || rc=1
 finish lab-build || rc=1
+finish prebuild || rc=1
 finish checks || rc=1
 $M cluster-down
 step precision $M precision || rc=1
