@@ -13,7 +13,7 @@ OUT ?= $(CURDIR)/_out
 BIN := $(OUT)/bin
 REPORT_DIR ?= $(CURDIR)/_out/report
 
-.PHONY: all build test unit precision hostdeps e2e e2e-build e2e-suite run bench clean controls ipvs-model
+.PHONY: all build test unit precision hostdeps e2e e2e-suite run bench clean controls ipvs-model
 all: build
 
 ## build: the CLI, stamped with its commit (-buildvcs=auto overrides GOFLAGS' false for this one link; netchaos version shows it)
@@ -59,11 +59,6 @@ E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NE
   NETCHAOS_LAB=$(CURDIR)/tools/cluster/lab.sh
 e2e: cluster chaos-mesh
 	rc=0; $(MAKE) e2e-suite || rc=$$?; $(MAKE) cluster-down; exit $$rc
-
-## e2e-build: compile the e2e binary and the Ginkgo CLI (what e2e-suite starts with; make test does it beside the images)
-e2e-build:
-	$(GO) test -c -o $(OUT)/e2e.test ./e2e
-	$(GINKGO) version
 
 ## e2e-suite: the specs on the running cluster (make cluster chaos-mesh first), no teardown
 e2e-suite:

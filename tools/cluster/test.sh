@@ -9,7 +9,12 @@
 # once everything else has finished. One cluster, not two: on 2 cores the suite
 # split over two kind clusters at once (tried 2026-12-05) ran each spec 1.4-1.7x
 # slower (load average 46, half of it system time), so no faster, and a fixed
-# twin came out degraded while the second cluster was being created. The suite runs in two parts: the Chaos Mesh specs last, once Chaos
+# twin came out degraded while the second cluster was being created. Nothing
+# more is started beside the images: they keep both cores busy (vmstat every 30 s
+# of a cold run: 0% idle through the images, 65% user and 28% system), so the
+# probe image begun beside them at nice 10 only started its Debian base once
+# they were done, and then shared the CPU with the nice-10 builds while the
+# cluster step waited for it. The suite runs in two parts: the Chaos Mesh specs last, once Chaos
 # Mesh is built and installed (their report in $REPORT_DIR/chaosmesh).
 #   usage (from the Makefile): test.sh; needs OUT, REPORT_DIR, K8S_VERSION, CLUSTER_NAME, KUBECONFIG_FILE
 source "$(dirname "$0")/lib.sh"
@@ -44,10 +49,6 @@ step() { # step NAME CMD...: a step on the critical path, timed like the jobs be
 # Steps that install host packages run first: nothing beside them yet.
 step host $M hostdeps docker
 bg 19 checks $M unit ipvs-model
-# what the cluster step ends with (the probe image: this module's compile, its Debian base) and
-# what the suite starts with (the e2e binary's and Ginkgo's compile), begun while the images
-# compile, to use what CPU they leave; make cluster's probe image waits for this one (a lock)
-bg 10 prebuild $M probe-image e2e-build
 bg 10 chaos-mesh-build "$HERE/chaosmesh.sh" build
 # T3's VPC CNI plugins (cni.sh puts them on the workers): make cluster's own vpccni.sh build
 # waits for this one under its lock and finds it done
@@ -68,7 +69,6 @@ fi
 finish vpccni-build || rc=1
 finish lab-old-proxy || rc=1
 finish lab-build || rc=1
-finish prebuild || rc=1
 finish checks || rc=1
 $M cluster-down
 step precision $M precision || rc=1
