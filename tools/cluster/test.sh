@@ -11,7 +11,7 @@
 # slower (load average 46, half of it system time), so no faster, and a fixed
 # twin came out degraded while the second cluster was being created. Nothing
 # more is started beside the images: they keep both cores busy (vmstat every 30 s
-# of a cold run: 0% idle through the images, 65% user and 28% system), so the
+# of a cold run: no idle CPU through the images, 69% user and 30% system), so the
 # probe image begun beside them at nice 10 only started its Debian base once
 # they were done, and then shared the CPU with the nice-10 builds while the
 # cluster step waited for it. The suite runs in two parts: the Chaos Mesh specs last, once Chaos
