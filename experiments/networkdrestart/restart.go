@@ -106,12 +106,18 @@ func (x *Restart) Info() experiments.Info {
 	if x.newLink {
 		return x.newLinkInfo()
 	}
+	return restartInfo(x.Name())
+}
+
+// restartInfo is the restart trigger's Info for the experiment called name
+// (the new-link trigger starts from it).
+func restartInfo(name string) experiments.Info {
 	return experiments.Info{
 		Title:   "T3 systemd-networkd restart flushes the VPC CNI's per-pod ip rules",
 		Trigger: networkdCmd + " on the node",
 		Sources: []string{"aws/amazon-vpc-cni-k8s#3309", "kubernetes/kops#17433", "kubernetes/kops#17438", "awslabs/amazon-eks-ami#1539"},
 		Plan: []string{
-			"namespace netchaos-" + x.Name() + "-<run> with janitor and privileged node-agent DaemonSet",
+			"namespace netchaos-" + name + "-<run> with janitor and privileged node-agent DaemonSet",
 			"pods: on the first worker the victims on the AWS VPC CNI (eni-pod: egress and pod-to-pod probes to the second worker; eni-server: echo behind NodePort Service eni-server) and a host-network control client; on the second worker a host-network echo, an echo pod and a host-network NodePort client",
 			"kind, NODE CHANGES on the first worker: the stand-in ipamd as transient unit " + ipamdUnit + " (ipamd's own node set-up: rule 1024 fwmark 0x80, iptables nat AWS-SNAT-CHAIN-0 and AWS-CONNMARK-CHAIN-0 and mangle CONNMARK rules, macvlan " + eniLink + " as the secondary ENI with " + eniIP + ", route table " + eniTable + " and rule 32765), " + conflist + " while the victims are created (aws-cni gives them their veths, /32s, host routes and rules 512 and 1536), veth " + managedLink + " managed by networkd, nftables table " + guardTable + " (the VPC's source/destination check), eth0's rp_filter 2 (aws-vpc-cni-init's; the old value restored), a writable sysfs bound over /sys for networkd alone and a udev database entry for " + managedLink + " (kind has no udev); a transient systemd timer restores the node after " + Deadline.String(),
 			"kind, NODE CHANGES on the second worker: " + eniGateway + "/32 on eth0, routes " + eniIP + " dev eth0 and " + eniSubnet + " via " + eniIP + " (the stand-in VPC's side of the ENI), its neighbour entry for " + eniIP + " removed by its restore",
@@ -424,8 +430,7 @@ func (t *trial) Recover(ctx context.Context, r *experiments.Run) error {
 
 // newLinkInfo is the new-link trigger's Info.
 func (x *Restart) newLinkInfo() experiments.Info {
-	i := (&Restart{}).Info()
-	i.Plan[0] = strings.Replace(i.Plan[0], "networkd-restart", x.Name(), 1)
+	i := restartInfo(x.Name())
 	i.Title = "T3 a new networkd-managed link (ENI hot-attach) flushes the VPC CNI's per-pod ip rules"
 	i.Trigger = "a new link appears that systemd-networkd manages (veth " + hotLink + "0, udev-initialised)"
 	i.Sources = append([]string{"aws/amazon-vpc-cni-k8s#1600"}, i.Sources...)
