@@ -13,7 +13,7 @@ OUT ?= $(CURDIR)/_out
 BIN := $(OUT)/bin
 REPORT_DIR ?= $(CURDIR)/_out/report
 
-.PHONY: all build test unit precision hostdeps e2e e2e-suite run bench clean controls ipvs-model
+.PHONY: all build test unit precision hostdeps e2e e2e-suite e2e-build run bench clean controls ipvs-model
 all: build
 
 ## build: the CLI, stamped with its commit (-buildvcs=auto overrides GOFLAGS' false for this one link; netchaos version shows it)
@@ -47,7 +47,7 @@ ipvs-model:
 	$(GO) run ./tools/ipvsmodel -check -work $(OUT)/ipvsmodel
 
 ## test: everything above, the cluster's images and suite on the critical path and the rest
-## beside them at nice 19 (tools/cluster/test.sh)
+## beside them at SCHED_IDLE (tools/cluster/test.sh)
 test:
 	@REPORT_DIR=$(REPORT_DIR) K8S_VERSION=$(K8S_VERSION) CLUSTER_NAME=$(CLUSTER_NAME) KUBECONFIG_FILE=$(KUBECONFIG_FILE) \
 	  $(CLUSTER_SH)/test.sh
@@ -60,9 +60,15 @@ E2E_ENV = KUBECONFIG=$(KUBECONFIG_FILE) NETCHAOS_CONTEXT=kind-$(CLUSTER_NAME) NE
 e2e: cluster chaos-mesh
 	rc=0; $(MAKE) e2e-suite || rc=$$?; $(MAKE) cluster-down; exit $$rc
 
-## e2e-suite: the specs on the running cluster (make cluster chaos-mesh first), no teardown
+## e2e-suite: the specs on the running cluster (make cluster chaos-mesh first), no teardown;
+## E2E_BIN=e2e/e2e.test runs the binary make e2e-build compiled instead of compiling ./e2e
+E2E_BIN ?= ./e2e
 e2e-suite:
-	$(E2E_ENV) $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') ./e2e
+	$(E2E_ENV) $(GINKGO) -v --timeout=60m $(if $(E2E_LABELS),--label-filter='$(E2E_LABELS)') $(E2E_BIN)
+
+## e2e-build: compile the specs once into e2e/e2e.test (make test runs it beside the cluster's creation)
+e2e-build:
+	$(GINKGO) build ./e2e
 
 ## controls: every positive control and its fixed twin, CONTROLS_N times each, on the running
 ## kind cluster (make cluster first): verdict counts and outage spreads (the repeatability table)

@@ -1,44 +1,53 @@
 #!/usr/bin/env bash
 # make test on 2 cores. The critical path is the cluster's images, then the
-# suite, which waits on the network far more than it computes; everything
-# else (unit tests and vet, the IPVS model, Chaos Mesh's build, the lab
-# profiles' builds) runs beside it on the CPU the critical path leaves idle:
-# what the suite will wait for at nice 10, the rest at nice 19 (a cold run
-# showed the suite waiting for a lab build that shared the CPU equally with
-# the unit tests). The precision test measures timing, so it runs alone: last,
-# once everything else has finished. One cluster, not two: on 2 cores the suite
-# split over two kind clusters at once (tried 2026-12-05) ran each spec 1.4-1.7x
-# slower (load average 46, half of it system time), so no faster, and a fixed
-# twin came out degraded while the second cluster was being created. Nothing
-# more is started beside the images: they keep both cores busy (vmstat every 30 s
-# of a cold run: no idle CPU through the images, 69% user and 30% system), so the
-# probe image begun beside them at nice 10 only started its Debian base once
-# they were done, and then shared the CPU with the nice-10 builds while the
-# cluster step waited for it. The suite runs in two parts: the Chaos Mesh specs last, once Chaos
-# Mesh is built and installed (their report in $REPORT_DIR/chaosmesh).
+# suite, which waits on the network far more than it computes. Everything the
+# suite does not need to start (kube-proxy of the older release, Chaos Mesh's
+# build, the lab profiles' builds, unit tests and vet, the IPVS model) runs at
+# SCHED_IDLE: it gets only CPU the critical path leaves idle, so it can no
+# longer lengthen it (at nice 10 those builds took part of the CPU all through
+# the images: a cold Ready cluster at 46 min, about 23 min alone). They run one
+# after another in the order the suite needs them, and the suite runs in three
+# parts so that it asks for them as late as it can: the specs that need no lab
+# build, then the positive controls (their profile switches wait for a build
+# still under way, under its lock), then Chaos Mesh's specs once it is built and
+# installed. The e2e binary compiles beside kind's cluster creation. The
+# precision test measures timing, so it runs alone: last.
+# Tried and dropped (2026-12-05): the suite over two kind clusters at once (each
+# spec 1.4-1.7x slower, load average 46, a fixed twin degraded while the second
+# cluster was created); the probe image and the e2e compile beside the images
+# (no idle CPU there: vmstat 69% user, 30% system; they were starved, then
+# delayed the cluster).
 #   usage (from the Makefile): test.sh; needs OUT, REPORT_DIR, K8S_VERSION, CLUSTER_NAME, KUBECONFIG_FILE
 source "$(dirname "$0")/lib.sh"
 source "$HERE/versions.sh"
 : "${REPORT_DIR:?}" "${K8S_VERSION:?}" "${CLUSTER_NAME:?}" "${KUBECONFIG_FILE:?}"
 M="${MAKE:-make} --no-print-directory -C $ROOT"
 L=$OUT/test
-mkdir -p "$L"
-declare -A job=()
+rm -rf "$L"; mkdir -p "$L"
 
 TIMEFORMAT="%0R s wall, %0U s user + %0S s sys CPU"   # bash's time: a step's CPU, its children's included
 
-bg() { # bg NICE NAME CMD...: CMD at NICE beside the critical path, output in $L/NAME.log
-  log test "$2: started beside the critical path at nice $1 (log: $L/$2.log)"
-  ( { time nice -n "$1" "${@:3}" >"$L/$2.log" 2>&1; } 2>"$L/$2.time" ) &
-  job[$2]=$!
+job() { # job NAME CMD...: CMD with its output in $L/NAME.log, its time in .time, its exit code in .rc
+  local r=0
+  { time "${@:2}" >"$L/$1.log" 2>&1; } 2>"$L/$1.time" || r=$?
+  echo $r >"$L/$1.rc"
 }
-finish() { # finish NAME: wait for it; the end of its log when it failed
+declare -A queued=()
+beside() { # beside idle|NICE NAME...: announces the jobs started next in the background
+  local prio=$1 n; shift
+  for n in "$@"; do queued[$n]=1; done
+  log test "$*$([ $# -gt 1 ] && echo ', one after another'): started beside the critical path at $([ "$prio" = idle ] && echo SCHED_IDLE || echo "nice $prio") (logs: $L/<name>.log)"
+}
+finish() { # finish NAME: wait for a job; the end of its log when it failed
   local t0=$SECONDS
-  if wait "${job[$1]}"; then log test "$1: passed (waited $((SECONDS - t0)) s for it; it took $(cat "$L/$1.time"))"; return 0; fi
+  [ -n "${queued[$1]:-}" ] || { log test "$1: not run"; return 1; }
+  while [ ! -f "$L/$1.rc" ]; do sleep 2; done
+  if [ "$(cat "$L/$1.rc")" = 0 ]; then log test "$1: passed (waited $((SECONDS - t0)) s for it; it took $(cat "$L/$1.time"))"; return 0; fi
   log test "$1: FAILED; the end of $L/$1.log:"
   tail -40 "$L/$1.log"
   return 1
 }
+idle() { chrt --idle -p 0 "$BASHPID" >/dev/null || log test "chrt --idle failed: the jobs beside run at the default priority"; }   # this subshell and its children: SCHED_IDLE
 step() { # step NAME CMD...: a step on the critical path, timed like the jobs beside it
   local r=0
   { time "${@:2}" 2>&3; } 3>&2 2>"$L/$1.time" || r=$?
@@ -48,27 +57,41 @@ step() { # step NAME CMD...: a step on the critical path, timed like the jobs be
 
 # Steps that install host packages run first: nothing beside them yet.
 step host $M hostdeps docker
-bg 19 checks $M unit ipvs-model
-bg 10 chaos-mesh-build "$HERE/chaosmesh.sh" build
-# T3's VPC CNI plugins (cni.sh puts them on the workers): make cluster's own vpccni.sh build
-# waits for this one under its lock and finds it done
-bg 10 vpccni-build "$HERE/vpccni.sh" build
-# the lab's one long build needs no cluster: kube-proxy of the older release,
-# under the lock lab.sh takes for it
-bg 10 lab-old-proxy flock "$OUT/lab-old.lock" "$HERE/build-k8s.sh" "$OLD_PROXY_VERSION" kube-proxy
-step cluster $M cluster
-bg 10 lab-build "$HERE/lab.sh" build "$K8S_VERSION"
+# T3's VPC CNI plugins, which make cluster puts on the workers: critical path, nice 0
+beside 0 vpccni-build
+job vpccni-build "$HERE/vpccni.sh" build &
+beside idle lab-old-proxy chaos-mesh-build checks
+( idle
+  # kube-proxy of the older release, under the lock lab.sh's profile switch takes for it
+  job lab-old-proxy flock "$OUT/lab-old.lock" "$HERE/build-k8s.sh" "$OLD_PROXY_VERSION" kube-proxy
+  job chaos-mesh-build "$HERE/chaosmesh.sh" build
+  job checks $M unit ipvs-model ) &
 rc=0
-step suite $M e2e-suite E2E_LABELS='!chaosmesh' || rc=1
-if finish chaos-mesh-build; then
-  { step chaos-mesh-install "$HERE/chaosmesh.sh" install "$CLUSTER_NAME" "$KUBECONFIG_FILE" &&
-    step suite-chaosmesh $M e2e-suite E2E_LABELS=chaosmesh REPORT_DIR="$REPORT_DIR/chaosmesh"; } || rc=1
-else
-  rc=1
-fi
+step images $M images probe-image kindcluster || rc=1
 finish vpccni-build || rc=1
+if [ $rc = 0 ]; then
+  beside 0 e2e-build
+  job e2e-build $M e2e-build &
+  step cluster $M cluster || rc=1
+  finish e2e-build || rc=1
+fi
+if [ $rc = 0 ]; then
+  beside idle lab-build
+  ( idle; job lab-build "$HERE/lab.sh" build "$K8S_VERSION" ) &
+  E2E="E2E_BIN=$ROOT/e2e/e2e.test"
+  step suite $M e2e-suite "$E2E" E2E_LABELS='!chaosmesh && !controls' || rc=1
+  step suite-controls $M e2e-suite "$E2E" E2E_LABELS=controls REPORT_DIR="$REPORT_DIR/controls" || rc=1
+  cm=1
+  if finish chaos-mesh-build; then
+    { step chaos-mesh-install "$HERE/chaosmesh.sh" install "$CLUSTER_NAME" "$KUBECONFIG_FILE" &&
+      step suite-chaosmesh $M e2e-suite "$E2E" E2E_LABELS=chaosmesh REPORT_DIR="$REPORT_DIR/chaosmesh"; } || rc=1
+  else
+    rc=1
+  fi
+fi
+[ -n "${cm:-}" ] || { finish chaos-mesh-build || rc=1; }
 finish lab-old-proxy || rc=1
-finish lab-build || rc=1
+[ -n "${queued[lab-build]:-}" ] && { finish lab-build || rc=1; }
 finish checks || rc=1
 $M cluster-down
 step precision $M precision || rc=1
