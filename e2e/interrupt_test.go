@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -22,9 +21,7 @@ import (
 var _ = Describe("interrupted runs leave nothing behind", Serial, Label("interrupt", "safety"), func() {
 	var bin string
 	BeforeEach(func(ctx context.Context) {
-		bin = filepath.Join(GinkgoT().TempDir(), "netchaos")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/netchaos/netchaos/tools/netchaos").CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), string(out))
+		bin = netchaosCLI(ctx)
 	})
 
 	DescribeTable("signal at a phase of the run",

@@ -52,10 +52,8 @@ var _ = Describe("least-privilege runner", Serial, Ordered, ContinueOnFailure, L
 	)
 
 	BeforeAll(func(ctx context.Context) {
-		bin = filepath.Join(GinkgoT().TempDir(), "netchaos")
+		bin = netchaosCLI(ctx)
 		reportDir = GinkgoT().TempDir()
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/netchaos/netchaos/tools/netchaos").CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), string(out))
 
 		By("applying manifests/rbac.yaml")
 		objs, err := manifests.Decode(manifests.RBAC)

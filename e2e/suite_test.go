@@ -51,6 +51,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 })
 
 var _ = AfterSuite(func(ctx SpecContext) {
+	removeCLI()
 	if env == nil {
 		return
 	}
