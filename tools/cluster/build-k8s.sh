@@ -19,19 +19,22 @@ if [ $ok = 1 ]; then log k8s "$V binaries cached"; exit 0; fi
 # modules change little between patches. A module served in neither way keeps
 # v0.MIN.PATCH (the build fails only if it needs it).
 staging_version() {
-  local want=v0.$MIN.$PATCH got
-  (cd "$OUT" && GOFLAGS=-mod=mod go mod download "$1@$want" >/dev/null 2>&1) && { echo "$want"; return; }
-  got=$(cd "$OUT" && GOFLAGS=-mod=mod go list -m -versions "$1" 2>/dev/null | tr ' ' '\n' |
-    awk -F. -v min="$MIN" -v p="$PATCH" '$2 == min && $3 ~ /^[0-9]+$/ && $3 + 0 < p' | sort -t. -k3,3n | tail -1)
-  [ -n "$got" ] && log k8s "$1 $want is not served: using $got" >&2
+  local want=v0.$MIN.$PATCH got= l=$D/fetch.log
+  (cd "$OUT" && fetching "$l" env GOFLAGS=-mod=mod go mod download "$1@$want") && { echo "$want"; return; }
+  if (cd "$OUT" && fetching "$l" env GOFLAGS=-mod=mod go list -m -versions "$1"); then
+    got=$(tr ' ' '\n' <"$l" | awk -F. -v min="$MIN" -v p="$PATCH" '$2 == min && $3 ~ /^[0-9]+$/ && $3 + 0 < p' | sort -t. -k3,3n | tail -1)
+  fi
+  if [ -n "$got" ]; then log k8s "$1 $want is not served: using $got" >&2
+  else log k8s "$1: $want is not served and no earlier v0.$MIN.x is listed: keeping $want" >&2; fi
   echo "${got:-$want}"
 }
 
 log k8s "downloading k8s.io/kubernetes@$V"
-KDIR=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$V" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || true
+mkdir -p "$D/mod" "$D/bin"
+KDIR=$(cd "$OUT" && fetching "$D/fetch.log" env GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$V" &&
+  sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$D/fetch.log") || true
 [ -n "$KDIR" ] && [ -f "$KDIR/go.mod" ] ||
   die "unknown K8S_VERSION $V: the Go module proxy does not serve k8s.io/kubernetes@$V (try: go list -m -versions k8s.io/kubernetes)"
-mkdir -p "$D/mod" "$D/bin"
 {
   echo 'module local/k8sbuild'; echo
   echo "go $(awk '/^go /{print $2; exit}' "$KDIR/go.mod")"; echo
@@ -49,8 +52,8 @@ pkgs=(); for c in $CMDS; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
 log k8s "go build $CMDS ($V; cold: several minutes)"
 # tools/ipvsmodel tests kube-proxy's IPVS proxier with these same flags (CGO_ENABLED=0, -trimpath,
 # the tags): keep them in step, so the packages both compile come from one build cache entry.
-(cd "$D/mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
-  -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") >"$D/build.log" 2>&1 ||
+(cd "$D/mod" && fetching "$D/build.log" env GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
+  -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") ||
   { tail -20 "$D/build.log" >&2; die "building Kubernetes $V failed (log: $D/build.log)"; }
 if [ -x "$D/bin/kubeadm" ]; then got=$("$D/bin/kubeadm" version -o short); else got=$("$D/bin/${CMDS%% *}" --version | awk '{print $2}'); fi
 [ "$got" = "$V" ] || die "${CMDS%% *} reports $got, expected $V"

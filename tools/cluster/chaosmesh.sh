@@ -37,7 +37,8 @@ fresh() { [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.src"}}'
 
 source_tree() { # writable copy of the module download, api replace pointed at the proxy's api version
   [ -f "$SRC/.ready" ] && return
-  local d; d=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json "$CM_MOD@$CHAOSMESH_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  local d l=$OUT/chaosmesh/fetch.log; mkdir -p "$OUT/chaosmesh"
+  d=$(cd "$OUT" && fetching "$l" env GOFLAGS=-mod=mod go mod download -json "$CM_MOD@$CHAOSMESH_VERSION" && sed -n 's/.*"Dir": "\(.*\)",/\1/p' "$l")
   [ -d "$d" ] || die "the Go module proxy does not serve $CM_MOD@$CHAOSMESH_VERSION"
   rm -rf "$SRC"; mkdir -p "$SRC"; cp -r "$d"/. "$SRC"/; chmod -R u+w "$SRC"
   (cd "$SRC" && go mod edit -replace "$CM_MOD/api=$CM_MOD/api@$CHAOSMESH_API_VERSION" -droptool k8s.io/code-generator/cmd/client-gen) ||
@@ -68,8 +69,8 @@ build_binaries() { # both commands in one go build: one compile of what they sha
   # and runs on the daemon's Debian base for its libc.
   log chaos-mesh "go build chaos-controller-manager chaos-daemon (cgo)"
   (cd "$SRC" && for c in fake_clock_gettime fake_gettimeofday; do cc -c pkg/time/fakeclock/$c.c -fPIE -O2 -o pkg/time/fakeclock/$c.o; done &&
-    GOFLAGS=-mod=mod CGO_ENABLED=1 go build -trimpath -ldflags "$ld" -o "$BIN/" ./cmd/chaos-controller-manager ./cmd/chaos-daemon) \
-    >"$OUT/chaosmesh/build.log" 2>&1 || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building Chaos Mesh failed (log: $OUT/chaosmesh/build.log)"; }
+    fetching "$OUT/chaosmesh/build.log" env GOFLAGS=-mod=mod CGO_ENABLED=1 go build -trimpath -ldflags "$ld" -o "$BIN/" ./cmd/chaos-controller-manager ./cmd/chaos-daemon) \
+    || { tail -20 "$OUT/chaosmesh/build.log" >&2; die "building Chaos Mesh failed (log: $OUT/chaosmesh/build.log)"; }
   gcc -O2 -static -o "$BIN/chaosmesh-pause" "$SRC/hack/pause.c" || die "building pause failed"
   gcc -O2 -Wall -static -o "$BIN/nsexec" "$HERE/chaosmesh/nsexec.c" || die "building nsexec failed"
   echo "$key" >"$BIN/chaosmesh.version"

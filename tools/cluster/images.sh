@@ -90,7 +90,7 @@ go_tool() { # go_tool NAME MODULE@VERSION PACKAGE|DIR-WITH-main.go: static binar
   rm -rf "$d"; mkdir -p "$d"
   printf 'module local/%sbuild\n\ngo 1.26\n\nrequire %s %s\n' "$name" "${modver%@*}" "${modver#*@}" >"$d/go.mod"
   if [ -d "$pkg" ]; then cp "$pkg/main.go" "$d/"; pkg=.; fi
-  (cd "$d" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/$name" "$pkg") >"$d/build.log" 2>&1 ||
+  (cd "$d" && fetching "$d/build.log" env GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/$name" "$pkg") ||
     { tail -20 "$d/build.log" >&2; die "building $name failed (log: $d/build.log)"; }
   echo "$key" >"$BIN/$name.version"
 }
@@ -187,7 +187,7 @@ build_metallb() { # controller + speaker from go.universe.tf/metallb, static, do
 case ${1:-} in
   all)
     V=${2:?version}
-    [ -x "$OUT/k8s/$V/bin/kubeadm" ] || (cd "$OUT" && GOFLAGS=-mod=mod go mod download "k8s.io/kubernetes@$V" >/dev/null 2>&1) ||
+    [ -x "$OUT/k8s/$V/bin/kubeadm" ] || (cd "$OUT" && fetching "$OUT/k8s-fetch.log" env GOFLAGS=-mod=mod go mod download "k8s.io/kubernetes@$V") ||
       die "unknown K8S_VERSION $V: the Go module proxy does not serve k8s.io/kubernetes@$V (try: go list -m -versions k8s.io/kubernetes)"
     # Debian root filesystems download while Go compiles (2 cores: overlap IO with CPU).
     bg=()

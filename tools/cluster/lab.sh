@@ -49,13 +49,13 @@ esac
 
 build_portmap_v087() { # the plugin from its own go.mod (its vendor/ is not in the module zip)
   [ -x "$BIN/portmap-v0.8.7" ] && return
-  local src d=$OUT/gobuild/portmap-v0.8.7
-  src=$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json github.com/containernetworking/plugins@v0.8.7 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  local src d=$OUT/gobuild/portmap-v0.8.7; mkdir -p "$OUT/gobuild"
+  src=$(cd "$OUT" && fetching "$d.fetch.log" env GOFLAGS=-mod=mod go mod download -json github.com/containernetworking/plugins@v0.8.7 &&
+    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$d.fetch.log")
   [ -d "$src" ] || die "github.com/containernetworking/plugins@v0.8.7 is not served by the Go module proxy"
   log lab "go build portmap v0.8.7"
   rm -rf "$d"; cp -r "$src" "$d"; chmod -R u+w "$d"
-  (cd "$d" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/portmap-v0.8.7" ./plugins/meta/portmap) \
-    >"$d.log" 2>&1 || { tail -20 "$d.log" >&2; die "building portmap v0.8.7 failed (log: $d.log)"; }
+  (cd "$d" && fetching "$d.log" env GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/portmap-v0.8.7" ./plugins/meta/portmap) || { tail -20 "$d.log" >&2; die "building portmap v0.8.7 failed (log: $d.log)"; }
 }
 
 # control_proxy_image: kube-proxy $V from a writable copy of the module with the
@@ -77,8 +77,8 @@ control_proxy_image() {
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldf="$ldf -X $p.gitVersion=$V-netchaos-control -X $p.gitMajor=1 -X $p.gitMinor=${V#v1.}"
   done
-  (cd "$D/mod-control" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
-    -ldflags "$ldf" -o "$D/control/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy) >"$D/control-build.log" 2>&1 ||
+  (cd "$D/mod-control" && fetching "$D/control-build.log" env GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
+    -ldflags "$ldf" -o "$D/control/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy) ||
     { tail -20 "$D/control-build.log" >&2; die "building the control kube-proxy failed (log: $D/control-build.log)"; }
   wrap_proxy_image "$D/control/kube-proxy" "$img" "netchaos.patch=$key"
   rm -rf "$D/src-control"

@@ -38,6 +38,20 @@ ensure_pkgs() { # ensure_pkgs cmd:package ...
 
 gomodcache() { go env GOMODCACHE; }
 
+# fetching LOG CMD...: CMD (a go command) with its output in LOG, run again, three tries in all,
+# when it failed on a module download. The module proxy here now and then refuses a request that
+# it serves on the next try (2026-12-05: k8s.io/kube-controller-manager v0.31.14 refused in one
+# cold run and served in the next, k8s.io/cluster-bootstrap the other way round; the first run's
+# kube-proxy v1.31.14 build stopped on a refused zip), so one refusal is not yet "not served".
+fetching() {
+  local log=$1 i; shift
+  for i in 1 2 3; do
+    "$@" >"$log" 2>&1 && return 0
+    [ $i -lt 3 ] && grep -qE 'reading https?://|dial tcp|TLS handshake|unexpected EOF|i/o timeout' "$log" || return 1
+    sleep $((2 * i))
+  done
+}
+
 # mkstatic REF ENTRYPOINT-JSON|'' [--change ...] -- SRC:DEST ...
 # Single-layer image from static binaries (docker import, no registry, no builder).
 mkstatic() {

@@ -34,8 +34,8 @@ build() {
   t0=$(date +%s)
   mkdir -p "$OUT/vpccni"
   tmp=$(mktemp -d "$OUT/vpccni/build.XXXX")
-  (cd "$SRC" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" -o "$tmp/" \
-    "$MOD/cmd/routed-eni-cni-plugin" "$MOD/cmd/egress-cni-plugin" ./cmd/ipamd-standin) >"$OUT/vpccni/build.log" 2>&1 ||
+  (cd "$SRC" && fetching "$OUT/vpccni/build.log" env CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" -o "$tmp/" \
+    "$MOD/cmd/routed-eni-cni-plugin" "$MOD/cmd/egress-cni-plugin" ./cmd/ipamd-standin) ||
     { tail -20 "$OUT/vpccni/build.log" >&2; rm -rf "$tmp"; die "building the VPC CNI plugins failed (log: $OUT/vpccni/build.log)"; }
   mkdir -p "$VBIN"
   mv "$tmp/routed-eni-cni-plugin" "$VBIN/aws-cni"
