@@ -31,8 +31,7 @@ staging_version() {
 
 log k8s "downloading k8s.io/kubernetes@$V"
 mkdir -p "$D/mod" "$D/bin"
-KDIR=$(cd "$OUT" && fetching "$D/fetch.log" env GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$V" &&
-  sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$D/fetch.log") || true
+KDIR=$(moddir "k8s.io/kubernetes@$V")
 [ -n "$KDIR" ] && [ -f "$KDIR/go.mod" ] ||
   die "unknown K8S_VERSION $V: the Go module proxy does not serve k8s.io/kubernetes@$V (try: go list -m -versions k8s.io/kubernetes)"
 {

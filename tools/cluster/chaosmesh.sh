@@ -37,8 +37,7 @@ fresh() { [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.src"}}'
 
 source_tree() { # writable copy of the module download, api replace pointed at the proxy's api version
   [ -f "$SRC/.ready" ] && return
-  local d l=$OUT/chaosmesh/fetch.log; mkdir -p "$OUT/chaosmesh"
-  d=$(cd "$OUT" && fetching "$l" env GOFLAGS=-mod=mod go mod download -json "$CM_MOD@$CHAOSMESH_VERSION" && sed -n 's/.*"Dir": "\(.*\)",/\1/p' "$l")
+  local d; d=$(moddir "$CM_MOD@$CHAOSMESH_VERSION")
   [ -d "$d" ] || die "the Go module proxy does not serve $CM_MOD@$CHAOSMESH_VERSION"
   rm -rf "$SRC"; mkdir -p "$SRC"; cp -r "$d"/. "$SRC"/; chmod -R u+w "$SRC"
   (cd "$SRC" && go mod edit -replace "$CM_MOD/api=$CM_MOD/api@$CHAOSMESH_API_VERSION" -droptool k8s.io/code-generator/cmd/client-gen) ||

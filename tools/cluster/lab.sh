@@ -50,8 +50,7 @@ esac
 build_portmap_v087() { # the plugin from its own go.mod (its vendor/ is not in the module zip)
   [ -x "$BIN/portmap-v0.8.7" ] && return
   local src d=$OUT/gobuild/portmap-v0.8.7; mkdir -p "$OUT/gobuild"
-  src=$(cd "$OUT" && fetching "$d.fetch.log" env GOFLAGS=-mod=mod go mod download -json github.com/containernetworking/plugins@v0.8.7 &&
-    sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$d.fetch.log")
+  src=$(moddir github.com/containernetworking/plugins@v0.8.7)
   [ -d "$src" ] || die "github.com/containernetworking/plugins@v0.8.7 is not served by the Go module proxy"
   log lab "go build portmap v0.8.7"
   rm -rf "$d"; cp -r "$src" "$d"; chmod -R u+w "$d"

@@ -52,6 +52,14 @@ fetching() {
   done
 }
 
+# moddir MODULE@VERSION: the module's directory in the module cache, downloaded if need be
+# (empty when the proxy does not serve it).
+moddir() {
+  local l; l=$(mktemp "$OUT/moddir.XXXX")
+  (cd "$OUT" && fetching "$l" env GOFLAGS=-mod=mod go mod download -json "$1") && sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$l"
+  rm -f "$l"
+}
+
 # mkstatic REF ENTRYPOINT-JSON|'' [--change ...] -- SRC:DEST ...
 # Single-layer image from static binaries (docker import, no registry, no builder).
 mkstatic() {
