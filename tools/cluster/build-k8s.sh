@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Builds kubeadm, kubelet, kubectl and the control-plane/kube-proxy binaries for
 # K8S_VERSION from the k8s.io/kubernetes Go module, through a generated wrapper
-# module (never `go mod tidy` it) under $OUT/k8s/<version>.
+# module (never `go mod tidy` it) under $OUT/k8s/<version>. The default list
+# also builds etcd: the go.etcd.io/etcd/server/v3 that release's go.mod pins
+# (Kubernetes' integration tests run the same), in the same go build, so the 254
+# of its 365 packages Kubernetes also uses (gRPC, protobuf, OpenTelemetry, zap,
+# x/net, ...) compile once; a release whose go.mod lacks it gets no etcd here
+# (images.sh then builds etcd on its own).
 #   usage: build-k8s.sh <version> [command...]   -> $OUT/k8s/<version>/bin/*
 # (the lab builds only kube-proxy of an older release: build-k8s.sh v1.31.14 kube-proxy)
 source "$(dirname "$0")/lib.sh"
@@ -9,8 +14,8 @@ V=$1; shift
 [[ $V =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "K8S_VERSION '$V' is not of the form v1.MINOR.PATCH"
 MIN=${BASH_REMATCH[1]} PATCH=${BASH_REMATCH[2]}
 D=$OUT/k8s/$V
-CMDS=${*:-kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy}
-ok=1; for c in $CMDS; do [ -x "$D/bin/$c" ] || ok=0; done
+CMDS=${*:-kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd}
+ok=1; for c in $CMDS; do [ -x "$D/bin/$c" ] || { [ "$c" = etcd ] && [ -f "$D/no-etcd" ]; } || ok=0; done
 if [ $ok = 1 ]; then log k8s "$V binaries cached"; exit 0; fi
 
 # staging_version MODULE: the module's release of this Kubernetes patch (v0.MIN.PATCH),
@@ -47,13 +52,20 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDF="$LDF -X $p.gitVersion=$V -X $p.gitMajor=1 -X $p.gitMinor=$MIN -X $p.gitTreeState=clean"
   LDF="$LDF -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=1970-01-01T00:00:00Z"
 done
-pkgs=(); for c in $CMDS; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+ETCD_MOD=go.etcd.io/etcd/server/v3
+pkgs=()
+for c in $CMDS; do
+  if [ "$c" != etcd ]; then pkgs+=("k8s.io/kubernetes/cmd/$c")
+  elif grep -q "^\s*$ETCD_MOD v" "$KDIR/go.mod"; then pkgs+=("$ETCD_MOD"); rm -f "$D/no-etcd"
+  else log k8s "$V's go.mod has no $ETCD_MOD: etcd is built on its own"; touch "$D/no-etcd"; fi
+done
 log k8s "go build $CMDS ($V; cold: several minutes)"
 # tools/ipvsmodel tests kube-proxy's IPVS proxier with these same flags (CGO_ENABLED=0, -trimpath,
 # the tags): keep them in step, so the packages both compile come from one build cache entry.
 (cd "$D/mod" && fetching "$D/build.log" env GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace \
   -ldflags "$LDF" -o "$D/bin/" "${pkgs[@]}") ||
   { tail -20 "$D/build.log" >&2; die "building Kubernetes $V failed (log: $D/build.log)"; }
+[ -x "$D/bin/server" ] && mv "$D/bin/server" "$D/bin/etcd"   # go build names go.etcd.io/etcd/server/v3 "server"
 if [ -x "$D/bin/kubeadm" ]; then got=$("$D/bin/kubeadm" version -o short); else got=$("$D/bin/${CMDS%% *}" --version | awk '{print $2}'); fi
 [ "$got" = "$V" ] || die "${CMDS%% *} reports $got, expected $V"
 log k8s "$V binaries built"

@@ -2,7 +2,7 @@
 # Builds every image the cluster needs, offline, from Debian packages and Go
 # modules; each step is skipped when its image already exists (keyed by version).
 #   images.sh all <k8s-version>   component images + node image netchaos/kind-node:<version>
-#   images.sh base | proxy-base | metallb | busybox
+#   images.sh base | tools-base | metallb | busybox
 source "$(dirname "$0")/lib.sh"
 source "$HERE/versions.sh"
 
@@ -11,16 +11,7 @@ BASE_REV=1   # bump when build_base changes
 BASE_TAG=netchaos/kind-base:bookworm-$(echo "$BASE_REV $NODE_DEBS $KIND_VERSION $(md5sum <"$ROOT/tools/runcwrap/main.go")" | md5sum | cut -c1-10)
 # images preloaded into every node besides kubeadm's (loading them per cluster costs time)
 EXTRA_IMAGES="quay.io/metallb/controller:$METALLB_VERSION quay.io/metallb/speaker:$METALLB_VERSION netchaos/busybox:1.35"
-PROXY_BASE_TAG=netchaos/kube-proxy-base:bookworm-$(echo "$PROXY_DEBS" | md5sum | cut -c1-10)
-
-debootstrap_to() { # debootstrap_to DIR PKGS
-  ensure_pkgs debootstrap:debootstrap
-  rm -rf "$1"; mkdir -p "$1"
-  debootstrap --variant=minbase --include="$2" bookworm "$1" "$(mirror)" >"$1.log" 2>&1 ||
-    { tail -5 "$1.log" >&2; die "debootstrap failed (log: $1.log)"; }
-  rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/cache/apt/archives/*.deb \
-    "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/* "$1"/var/log/*
-}
+PROXY_BASE_TAG=$(tools_base_tag)
 
 build_base() { # node base: bookworm + systemd + Debian containerd/runc/CNI plugins + kind's base files
   have_image "$BASE_TAG" && { log images "node base $BASE_TAG cached"; return; }
@@ -57,17 +48,6 @@ build_base() { # node base: bookworm + systemd + Debian containerd/runc/CNI plug
   log images "node base $BASE_TAG built"
 }
 
-build_proxy_base() {
-  have_image "$PROXY_BASE_TAG" && return
-  local R=$OUT/rootfs/proxy
-  log images "debootstrap kube-proxy base ($PROXY_DEBS)"
-  debootstrap_to "$R" "$PROXY_DEBS"
-  tar -C "$R" --numeric-owner -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$PROXY_BASE_TAG" >/dev/null
-  rm -rf "$R"
-  log images "kube-proxy base $PROXY_BASE_TAG built"
-}
-
 build_busybox() { # a small image that can serve traffic in checks (busybox nc/httpd/ping)
   have_image netchaos/busybox:1.35 && return
   ensure_pkgs busybox:busybox-static
@@ -102,7 +82,7 @@ build_components() { # build_components VERSION: every image kubeadm lists, tagg
   for ref in $images; do
     case $ref in
       */kube-proxy:*)
-        build_proxy_base
+        tools_base >/dev/null
         local d; d=$(mktemp -d "$OUT/img.XXXX")
         fresh "$ref" "$PROXY_BASE_TAG" "$KB/kube-proxy" && { rm -rf "$d"; continue; }
         install -D -m0755 "$KB/kube-proxy" "$d/usr/local/bin/kube-proxy"
@@ -114,10 +94,11 @@ build_components() { # build_components VERSION: every image kubeadm lists, tagg
         local c=${ref##*/}; c=${c%%:*}
         fresh "$ref" "$KB/$c" && continue
         mkstatic "$ref" '' "LABEL netchaos.src=$(srcsum "$KB/$c")" -- "$KB/$c:usr/local/bin/$c" ;;
-      */etcd:*)
-        go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3
-        fresh "$ref" "$BIN/etcd" && continue
-        mkstatic "$ref" '' "LABEL netchaos.src=$(srcsum "$BIN/etcd")" -- "$BIN/etcd:usr/local/bin/etcd" ;;
+      */etcd:*)   # the release's own etcd (build-k8s.sh), else one built on its own
+        local e=$KB/etcd
+        [ -x "$e" ] || { go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3; e=$BIN/etcd; }
+        fresh "$ref" "$e" && continue
+        mkstatic "$ref" '' "LABEL netchaos.src=$(srcsum "$e")" "LABEL netchaos.etcd=$("$e" --version | awk '/^etcd Version/{print $3}')" -- "$e:usr/local/bin/etcd" ;;
       */coredns:*)
         go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION "$HERE/coredns"
         fresh "$ref" "$BIN/coredns" && continue
@@ -194,12 +175,11 @@ case ${1:-} in
     if ! have_image "netchaos/kind-node:$V"; then
       ensure_pkgs debootstrap:debootstrap   # once, before the two debootstraps fork
       ! have_image "$BASE_TAG" && { build_base & bg+=($!); }
-      ! have_image "$PROXY_BASE_TAG" && { build_proxy_base & bg+=($!); }
+      ! have_image "$PROXY_BASE_TAG" && { tools_base >/dev/null & bg+=($!); }
     fi
     # Kubernetes and the other Go programs compile side by side: one go build
     # alone leaves a core idle during downloads and links.
     "$HERE/build-k8s.sh" "$V" & k8s=$!
-    go_tool etcd go.etcd.io/etcd/server/v3@$ETCD_MODULE_VERSION go.etcd.io/etcd/server/v3
     go_tool coredns github.com/coredns/coredns@$COREDNS_VERSION "$HERE/coredns"
     go_tool metallb-controller go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/controller
     go_tool metallb-speaker go.universe.tf/metallb@$METALLB_VERSION go.universe.tf/metallb/speaker
@@ -211,8 +191,8 @@ case ${1:-} in
     build_busybox
     build_node "$V" ;;
   base) build_base ;;
-  proxy-base) build_proxy_base ;;
+  tools-base) tools_base ;;
   metallb) build_metallb ;;
   busybox) build_busybox ;;
-  *) die "usage: images.sh all <version> | base | proxy-base | metallb | busybox" ;;
+  *) die "usage: images.sh all <version> | base | tools-base | metallb | busybox" ;;
 esac
