@@ -38,6 +38,34 @@ ensure_pkgs() { # ensure_pkgs cmd:package ...
 
 gomodcache() { go env GOMODCACHE; }
 
+debootstrap_to() { # debootstrap_to DIR PKGS: a minimal bookworm root with PKGS, without docs and caches
+  ensure_pkgs debootstrap:debootstrap
+  rm -rf "$1"; mkdir -p "$1"
+  debootstrap --variant=minbase --include="$2" bookworm "$1" "$(mirror)" >"$1.log" 2>&1 ||
+    { tail -5 "$1.log" >&2; die "debootstrap failed (log: $1.log)"; }
+  rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/cache/apt/archives/*.deb \
+    "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/* "$1"/var/log/*
+}
+
+# tools_base: prints the tag of the Debian root with the node tools (TOOLS_DEBS, versions.sh)
+# that the kube-proxy, probe agent and chaos-daemon images are built on, building it once
+# (under a lock: make test builds the three beside one another).
+tools_base_tag() { echo "netchaos/tools-base:bookworm-$(echo "$TOOLS_DEBS" | md5sum | cut -c1-10)"; }
+tools_base() {
+  local tag R; tag=$(tools_base_tag)
+  ( flock 9
+    have_image "$tag" && exit 0
+    R=$OUT/rootfs/tools
+    log images "debootstrap tools base ($TOOLS_DEBS)" >&2
+    debootstrap_to "$R" "$TOOLS_DEBS"
+    tar -C "$R" --numeric-owner -c . | docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null
+    rm -rf "$R"
+    log images "tools base $tag built" >&2
+  ) 9>"$OUT/tools-base.lock" || die "building the tools base image failed"
+  echo "$tag"
+}
+
 # fetching LOG CMD...: CMD (a go command) with its output in LOG, run again, three tries in all,
 # when it failed on a module download. The module proxy here now and then refuses a request that
 # it serves on the next try (2026-12-05: k8s.io/kube-controller-manager v0.31.14 refused in one

@@ -4,11 +4,13 @@
 # node tools the agent runs.
 #   usage: probe-image.sh <tag>
 source "$(dirname "$0")/lib.sh"
+source "$HERE/versions.sh"
 TAG=$1
+export PROBE_BASE; PROBE_BASE=$(tools_base)   # the kube-proxy image's Debian root: one debootstrap for both
 mkdir -p "$OUT/probe"
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$OUT/probe/netchaos" ./tools/netchaos) ||
   die "go build ./tools/netchaos failed"
-sum=$( (md5sum <"$OUT/probe/netchaos"; cat "$ROOT"/tools/images/probe-image.sh) | md5sum | cut -c1-12)
+sum=$( (md5sum <"$OUT/probe/netchaos"; cat "$ROOT"/tools/images/probe-image.sh; echo "$PROBE_BASE") | md5sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "netchaos.sum"}}' "$TAG" 2>/dev/null)" = "$sum" ]; then
   log probe-image "$TAG up to date"; exit 0
 fi

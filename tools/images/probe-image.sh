@@ -3,12 +3,13 @@
 # binary on a minimal Debian root carrying the node tools the agent runs
 # (conntrack, iptables, nft, ip, nsenter, sh). Offline: Debian packages only.
 # The root filesystem is cached by its package list; only the binary layer is
-# rebuilt when the code changes.
-#   usage: probe-image.sh <image-tag> <netchaos-binary> <cache-dir>
+# rebuilt when the code changes. PROBE_BASE names an existing image with those
+# tools to build on instead (the kind lab's tools base, tools/cluster/lib.sh).
+#   usage: [PROBE_BASE=image] probe-image.sh <image-tag> <netchaos-binary> <cache-dir>
 set -euo pipefail
 tag=$1 bin=$2 cache=$3
 pkgs=iptables,nftables,conntrack,iproute2,procps
-base=netchaos/probe-base:bookworm-$(echo "$pkgs" | md5sum | cut -c1-8)
+base=${PROBE_BASE:-netchaos/probe-base:bookworm-$(echo "$pkgs" | md5sum | cut -c1-8)}
 log() { printf '[probe-image %s] %s\n' "$(date +%T)" "$*"; }
 
 if ! docker image inspect "$base" >/dev/null 2>&1; then
