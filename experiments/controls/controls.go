@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,6 +147,26 @@ var Table = []Control{
 // holdWindows observe the hold variant for 20 s after its hold (the
 // runner adds Info.Hold): the backends are back within a few seconds.
 var holdWindows = experiments.Windows{Observe: 20 * time.Second, Mitigation: 10 * time.Second}
+
+// InSwitchOrder is Table in the order that switches the lab least: the
+// controls in the default profile first, then the CNI profiles (pods
+// created afterwards use them), then the kube-proxy ones (each a rollout);
+// Table's order otherwise. Run leaves the lab in a control's profile, so
+// a caller that runs them in this order switches back once, at the end.
+func InSwitchOrder() []Control {
+	rank := func(c Control) int {
+		switch {
+		case c.Profile == "default":
+			return 0
+		case strings.HasPrefix(c.Profile, "kube-proxy-"):
+			return 2
+		}
+		return 1
+	}
+	out := slices.Clone(Table)
+	slices.SortStableFunc(out, func(a, b Control) int { return rank(a) - rank(b) })
+	return out
+}
 
 // Find is the control named name.
 func Find(name string) (Control, bool) {

@@ -68,3 +68,22 @@ func TestTableProfilesAndTwins(t *testing.T) {
 		}
 	}
 }
+
+// The lab switches least in InSwitchOrder: every profile's runs together,
+// the default profile's first, the kube-proxy builds' last, nothing lost.
+func TestInSwitchOrder(t *testing.T) {
+	got := InSwitchOrder()
+	if len(got) != len(Table) {
+		t.Fatalf("%d controls, Table has %d", len(got), len(Table))
+	}
+	var order []string
+	for _, c := range got {
+		if len(order) == 0 || order[len(order)-1] != c.Profile {
+			order = append(order, c.Profile)
+		}
+	}
+	want := []string{"default", "vpc-like", "portmap-v0.8.7", "kube-proxy-no-ct-cleanup", "kube-proxy-v1.31"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("profiles in the order %v, want %v (each once, default first)", order, want)
+	}
+}

@@ -32,6 +32,14 @@ esac
 KUBECTL="$BIN/kubectl --kubeconfig $KCFG --context kind-$NAME"
 mapfile -t NODES < <("$BIN/kind" get nodes --name "$NAME")
 [ ${#NODES[@]} -gt 0 ] || die "cluster $NAME has no nodes"
+VBIN=$OUT/vpccni/bin VKEY=/usr/local/lib/netchaos-vpccni.key
+# Each node records the profile it was set up for, with this script's and the VPC CNI build's
+# versions (in /run: gone with the node): a switch to the profile every node has does nothing
+# (lab.sh switches before and after every control).
+CNI_MARK=/run/netchaos-cni CNI_KEY="$PROFILE $(md5sum <"$HERE/cni.sh" | cut -c1-12) $(cat "$VBIN/.key" 2>/dev/null || true)"
+same=1
+for n in "${NODES[@]}"; do [ "$(docker exec "$n" cat $CNI_MARK 2>/dev/null || true)" = "$CNI_KEY" ] || { same=0; break; }; done
+if [ $same = 1 ]; then log cni "static CNI ($PROFILE) already on ${#NODES[@]} nodes"; exit 0; fi
 declare -A CIDR IP
 for n in "${NODES[@]}"; do
   for _ in $(seq 1 120); do
@@ -41,7 +49,6 @@ for n in "${NODES[@]}"; do
   [ -n "${CIDR[$n]}" ] || die "node $n has no podCIDR"
   IP[$n]=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$n")
 done
-VBIN=$OUT/vpccni/bin VKEY=/usr/local/lib/netchaos-vpccni.key
 vpccni() { # vpccni NODE: the VPC CNI's binaries on a worker, skipped when the node has this build
   if [ "$(docker exec "$1" cat $VKEY 2>/dev/null || true)" = "$(cat "$VBIN/.key")" ]; then return 0; fi
   docker cp "$VBIN/aws-cni" "$1:/opt/cni/bin/aws-cni"
@@ -53,13 +60,19 @@ VPCCNI=0
 for n in "${NODES[@]}"; do
   case $n in *-control-plane*) ;; *) if [ -x "$VBIN/aws-cni" ]; then vpccni "$n"; VPCCNI=$((VPCCNI + 1)); fi ;; esac
   [ "$PORTMAP" = portmap ] || docker cp "$BIN/$PORTMAP" "$n:/opt/cni/bin/$PORTMAP"
-  mtu=$(docker exec "$n" cat /sys/class/net/eth0/mtu)
-  docker exec -i "$n" sh -c 'mkdir -p /etc/cni/net.d && cat > /etc/cni/net.d/10-netchaos.conflist.tmp && mv /etc/cni/net.d/10-netchaos.conflist.tmp /etc/cni/net.d/10-netchaos.conflist' <<JSON
+  routes=; for m in "${NODES[@]}"; do [ "$m" = "$n" ] || routes="$routes ${CIDR[$m]}=${IP[$m]}"; done
+  masq="POSTROUTING -s $POD_SUBNET ! -d $POD_SUBNET -m addrtype ! --dst-type LOCAL -m comment --comment netchaos-masq -j MASQUERADE"
+  # One shell on the node for all of it (a docker exec costs ~0.3 s here; lab.sh switches profiles often).
+  docker exec -i "$n" sh -s <<SCRIPT || die "setting up the CNI on $n failed"
+set -e
+mtu=\$(cat /sys/class/net/eth0/mtu)
+mkdir -p /etc/cni/net.d
+cat > /etc/cni/net.d/10-netchaos.conflist.tmp <<JSON
 {
   "cniVersion": "0.4.0",
   "name": "netchaos",
   "plugins": [
-    { "type": "ptp", "ipMasq": false, "mtu": $mtu,
+    { "type": "ptp", "ipMasq": false, "mtu": \$mtu,
       "ipam": { "type": "host-local", "dataDir": "/run/cni-ipam-state",
                 "routes": [ { "dst": "0.0.0.0/0" } ],
                 "ranges": [ [ { "subnet": "${CIDR[$n]}" } ] ] } },
@@ -67,15 +80,14 @@ for n in "${NODES[@]}"; do
   ]
 }
 JSON
-  for m in "${NODES[@]}"; do
-    [ "$m" = "$n" ] || docker exec "$n" ip route replace "${CIDR[$m]}" via "${IP[$m]}"
-  done
-  rule="POSTROUTING -s $POD_SUBNET ! -d $POD_SUBNET -m addrtype ! --dst-type LOCAL -m comment --comment netchaos-masq -j MASQUERADE"
-  docker exec "$n" sh -c "iptables -t nat -C $rule 2>/dev/null || iptables -t nat -A $rule"
-  for chain in FORWARD OUTPUT; do   # the drop lived on the nodes before; it stopped the entries forming
-    docker exec "$n" sh -c "iptables -D $chain -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP 2>/dev/null || true"
-  done
-  docker exec "$n" ip route replace blackhole "${CIDR[$n]}"
+mv /etc/cni/net.d/10-netchaos.conflist.tmp /etc/cni/net.d/10-netchaos.conflist
+for r in $routes; do ip route replace "\${r%=*}" via "\${r#*=}"; done
+iptables -t nat -C $masq 2>/dev/null || iptables -t nat -A $masq
+# the drop lived on the nodes before; it stopped the entries forming
+for chain in FORWARD OUTPUT; do iptables -D \$chain -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP 2>/dev/null || true; done
+ip route replace blackhole ${CIDR[$n]}
+echo "$CNI_KEY" > $CNI_MARK
+SCRIPT
 done
 rule="DOCKER-USER -d $SVC_SUBNET -m comment --comment netchaos-unrouted-service -j DROP"
 iptables -C $rule 2>/dev/null || iptables -I $rule || die "cannot add the host's drop for $SVC_SUBNET (DOCKER-USER)"

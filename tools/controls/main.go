@@ -58,9 +58,10 @@ func run(ctx context.Context, kubeconfig, kctx, lab, image, dir, only string, n 
 	}
 	sw := controls.Script(lab, strings.TrimPrefix(kctx, "kind-"), kubeconfig, os.Stderr)
 	defer sw(context.WithoutCancel(ctx), "default")
+	defer env.WaitNamespaces(context.WithoutCancel(ctx))
 	failed := false
 	last := map[string][]experiments.Result{} // per trigger, the last run of each control
-	for _, c := range controls.Table {
+	for _, c := range controls.InSwitchOrder() {
 		if !strings.Contains(c.Name, only) {
 			continue
 		}
