@@ -63,6 +63,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	defer resultsMu.Unlock()
 	Expect(writeReport(dir, env, results)).To(Succeed())
 	By("report written to " + dir)
+	Expect(env.WaitNamespaces(context.WithoutCancel(ctx))).To(Succeed(), "the run's namespaces did not go")
 	left, err := env.Leftovers(context.WithoutCancel(ctx), env.RunID)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(left).To(BeEmpty(), "objects of this run left behind")

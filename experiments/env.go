@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -61,6 +62,11 @@ type Env struct {
 	Log Logger
 	// Cluster is the detected environment fingerprint.
 	Cluster Environment
+
+	// pending are the namespaces released by the runner and not yet gone
+	// (releaseNamespace, WaitNamespaces).
+	pendingMu sync.Mutex
+	pending   []string
 }
 
 // Options for NewEnv: either Kubeconfig and Context, or InCluster.

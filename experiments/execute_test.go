@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,19 @@ const fakeNS = "netchaos-fake-0101-0000-abcdef"
 
 func fakeEnv(t *testing.T) (*Env, *fake.Clientset) {
 	cs := fake.NewClientset()
+	// The fake's tracker records a delete-collection and carries out
+	// nothing: do it, as the API server would for the runner's pod delete.
+	pods := corev1.SchemeGroupVersion.WithResource("pods")
+	cs.PrependReactor("delete-collection", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		l, err := cs.Tracker().List(pods, corev1.SchemeGroupVersion.WithKind("Pod"), a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		for _, p := range l.(*corev1.PodList).Items {
+			cs.Tracker().Delete(pods, p.Namespace, p.Name)
+		}
+		return true, nil, nil
+	})
 	return &Env{Kube: cs, RunID: "0101-0000-abcdef", Image: DefaultImage, TTL: time.Minute, Log: t.Logf}, cs
 }
 

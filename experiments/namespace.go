@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,25 +90,100 @@ func JanitorRules(ns string) []rbacv1.PolicyRule {
 
 // DeleteNamespace deletes a run namespace and its janitor's RBAC, and waits
 // until the namespace is gone. NotFound is success.
-//
-// Its pods are deleted at once (grace 0) once the namespace is Terminating,
-// where no controller can create their replacements: while pods remain, the
-// namespace controller retries with an exponential backoff, and the
-// namespace took 10-14 s to go after every experiment of a warm make test,
-// though its pods have 1 s of grace. The kubelet still stops their
-// containers (SIGTERM, then SIGKILL after its minimum grace).
 func (e *Env) DeleteNamespace(ctx context.Context, ns string) error {
+	if err := e.startDelete(ctx, ns); err != nil {
+		return err
+	}
+	return e.gone(ctx, ns)
+}
+
+// releaseNamespace is the runner's delete after each experiment: it waits
+// until the namespace's pods have stopped (the kubelet confirmed it) and its
+// Services are gone, so that nothing of the experiment still sends, answers
+// or is programmed by kube-proxy when the next one starts, and leaves the
+// rest (the namespace controller empties a namespace only 5 s after its
+// deletion: that fixed delay was half of every experiment's cleanup) to
+// WaitNamespaces, which the end of a run calls.
+func (e *Env) releaseNamespace(ctx context.Context, ns string) error {
+	if err := e.startDelete(ctx, ns); err != nil {
+		return err
+	}
+	// A runner bound to an older manifests/rbac.yaml may not list Services:
+	// the namespace controller then deletes them, 5 s later.
+	services := func(ctx context.Context) ([]corev1.Service, error) {
+		l, err := e.Kube.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+		if apierrors.IsForbidden(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return l.Items, nil
+	}
+	if svcs, err := services(ctx); err == nil {
+		for _, s := range svcs {
+			e.Kube.CoreV1().Services(ns).Delete(ctx, s.Name, metav1.DeleteOptions{})
+		}
+	}
+	var left string
+	err := kube.Poll(ctx, kube.Timeouts.Delete, func(ctx context.Context) (bool, error) {
+		pods, err := e.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		svcs, err := services(ctx)
+		if err != nil {
+			return false, err
+		}
+		left = fmt.Sprintf("%d pods, %d services", len(pods.Items), len(svcs))
+		return len(pods.Items) == 0 && len(svcs) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("namespace %s: %s still there: %w", ns, left, err)
+	}
+	e.pendingMu.Lock()
+	e.pending = append(e.pending, ns)
+	e.pendingMu.Unlock()
+	return nil
+}
+
+// WaitNamespaces waits until every namespace the runner released is gone:
+// the end of a run calls it, before it reports that nothing is left.
+func (e *Env) WaitNamespaces(ctx context.Context) error {
+	e.pendingMu.Lock()
+	pending := e.pending
+	e.pending = nil
+	e.pendingMu.Unlock()
+	var errs []error
+	for _, ns := range pending {
+		errs = append(errs, e.gone(ctx, ns))
+	}
+	return errors.Join(errs...)
+}
+
+// startDelete deletes the namespace, its janitor's RBAC and at once its
+// pods (with their own 1-s grace: the kubelet stops them and confirms):
+// while pods remain, the namespace controller retries with an exponential
+// backoff, and a namespace took 10-14 s to go after every experiment of a
+// warm make test.
+func (e *Env) startDelete(ctx context.Context, ns string) error {
 	name := ns + "-janitor"
 	e.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
 	e.Kube.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})
-	err := e.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
-	if err != nil && !apierrors.IsNotFound(err) {
+	err := e.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("delete namespace %s: %w", ns, err)
 	}
-	if err == nil {
-		// Best effort: the namespace controller deletes whatever this leaves.
-		e.Kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, metav1.ListOptions{})
-	}
+	// Best effort: the namespace controller deletes whatever this leaves.
+	e.Kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	return nil
+}
+
+// gone waits until namespace ns no longer exists.
+func (e *Env) gone(ctx context.Context, ns string) error {
 	return kube.Gone(ctx, func(ctx context.Context) error {
 		_, err := e.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err

@@ -10,7 +10,8 @@ import (
 )
 
 // The pods go at once, after the namespace is Terminating (so nothing can
-// replace them), instead of waiting out the namespace controller's backoff.
+// replace them), instead of waiting out the namespace controller's backoff;
+// with their own grace, so that the kubelet confirms they stopped.
 func TestDeleteNamespaceDeletesPodsAtOnce(t *testing.T) {
 	e, cs := fakeEnv(t)
 	ctx := context.Background()
@@ -29,8 +30,8 @@ func TestDeleteNamespaceDeletesPodsAtOnce(t *testing.T) {
 			}
 		case k8stesting.DeleteCollectionActionImpl:
 			if a.GetResource().Resource == "pods" && a.GetNamespace() == fakeNS {
-				if g := a.DeleteOptions.GracePeriodSeconds; g == nil || *g != 0 {
-					t.Errorf("pods deleted with grace %v, want 0", g)
+				if g := a.DeleteOptions.GracePeriodSeconds; g != nil {
+					t.Errorf("pods deleted with grace %v, want their own", *g)
 				}
 				order = append(order, "pods")
 			}
@@ -41,4 +42,28 @@ func TestDeleteNamespaceDeletesPodsAtOnce(t *testing.T) {
 	}
 	// (the fake's tracker does not carry out a delete-collection: the
 	// requests are what this can check)
+}
+
+// The runner's delete returns once the pods and Services are gone and
+// leaves the namespace to WaitNamespaces at the end of the run.
+func TestReleaseNamespaceThenWait(t *testing.T) {
+	e, cs := fakeEnv(t)
+	ctx := context.Background()
+	cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fakeNS}}, metav1.CreateOptions{})
+	cs.CoreV1().Services(fakeNS).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "statsd", Namespace: fakeNS}}, metav1.CreateOptions{})
+	if err := e.releaseNamespace(ctx, fakeNS); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := cs.CoreV1().Services(fakeNS).List(ctx, metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Errorf("%d services left after releaseNamespace, want none", len(l.Items))
+	}
+	if len(e.pending) != 1 || e.pending[0] != fakeNS {
+		t.Fatalf("pending %v, want [%s]", e.pending, fakeNS)
+	}
+	if err := e.WaitNamespaces(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.pending) != 0 {
+		t.Errorf("pending %v after WaitNamespaces, want none", e.pending)
+	}
 }

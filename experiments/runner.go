@@ -165,7 +165,7 @@ func (e *Env) Execute(ctx context.Context, x Experiment, w Windows) (res Result)
 				res.Err = fmt.Errorf("recover: %w", err)
 			}
 		}
-		if err := r.Do("delete namespace "+ns, func() error { return e.DeleteNamespace(cctx, ns) }); err != nil && res.Err == nil {
+		if err := r.Do("delete namespace "+ns, func() error { return e.releaseNamespace(cctx, ns) }); err != nil && res.Err == nil {
 			res.Err = err
 		}
 	}()

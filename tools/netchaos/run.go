@@ -103,6 +103,9 @@ func runCommand() *cobra.Command {
 				break
 			}
 		}
+		// The runner left each namespace to finish terminating; nothing of
+		// the run is left once they are gone.
+		waitErr := e.WaitNamespaces(context.WithoutCancel(ctx))
 		rep := e.Report(results, time.Now())
 		if err := rep.WriteDir(*reportDir); err != nil {
 			return fmt.Errorf("write report: %w", err)
@@ -118,6 +121,9 @@ func runCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(stdout, "report: configmap %s/%s\n", *reportNS, name)
+		}
+		if waitErr != nil {
+			return fmt.Errorf("cleanup: %w", waitErr)
 		}
 		if ctx.Err() != nil {
 			return exitCode(130)
