@@ -13,7 +13,9 @@
 # still under way, under its lock), then Chaos Mesh's specs once it is built and
 # installed. The e2e binary compiles beside kind's cluster creation. The
 # precision test measures timing, so it runs alone: last. With transparent huge
-# pages (below) the cold run took 64.7 min (2026-12-05, 3595e3c), still CPU-bound.
+# pages (below) the cold run took 64.7 min (2026-12-05, 3595e3c); 55.2 at bf26c86 (fewer CPU-minutes:
+# etcd in the Kubernetes build, one Debian tools base, Chaos Mesh without RemoteCluster; and nothing
+# beside the suite kept it waiting at the end); still CPU-bound.
 # Tried and dropped (2026-12-05): the suite over two kind clusters at once (each
 # spec 1.4-1.7x slower, load average 46, a fixed twin degraded while the second
 # cluster was created); the probe image and the e2e compile beside the images
