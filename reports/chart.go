@@ -190,7 +190,7 @@ func (sc scale) row(e Experiment, f Flow, exact bool, nb *notebook) chartRow {
 		}
 	}
 	if len(f.Windows) > 0 {
-		if w := f.Windows[0]; w.Recovered && w.Outages > 0 && !w.DownAtEnd {
+		if w := f.Windows[0]; w.Recovered && w.Outages > w.Blips && !w.DownAtEnd {
 			if at := w.Start.Add(w.StableAfter); sc.inside(at) {
 				r.Stable = &chartBar{X: pct(sc.frac(at)), Title: "back for good " + Dur(w.StableAfter) + " after the " + w.Marker}
 			}

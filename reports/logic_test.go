@@ -23,6 +23,17 @@ func openFrom(a float64) Outage {
 	return Outage{Start: t0.Add(secs2d(a)), End: t0.Add(45 * time.Second), Open: true}
 }
 
+// blips are n single lost probes, one every 100 ms from a seconds after
+// the trigger.
+func blips(a float64, n int) []Outage {
+	var os []Outage
+	for i := range n {
+		at := a + float64(i)/10
+		os = append(os, out(at, at+0.01))
+	}
+	return os
+}
+
 func secs2d(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // fl is a flow with outages, observed from 10 s before the trigger to 45 s
@@ -76,6 +87,12 @@ func TestJudge(t *testing.T) {
 			Vulnerable, "lost 26.000 s", []Verdict{Vulnerable}},
 		{"back just before the window closed is not back for good", trigger, []Flow{fl("w/a", false, out(0, 1), out(2, 44.5))}, nil, 0,
 			Vulnerable, "never recovered", []Verdict{Vulnerable}},
+		{"single lost probes late in the window are blips: judged by what they lost", trigger, []Flow{fl("w/a", false, out(43, 43.011), out(43.3, 43.31), out(43.5, 43.514), out(44.1, 44.11)), fl("w/fresh", true)}, nil, 0,
+			Resilient, "", []Verdict{Resilient, Resilient}},
+		{"three lost probes are no blip: back just before the window closed is not back for good", trigger, []Flow{fl("w/a", false, out(44, 44.03)), fl("w/fresh", true)}, nil, 0,
+			Vulnerable, "never recovered", []Verdict{Vulnerable, Resilient}},
+		{"blips add up: over the tolerance is degraded", trigger, []Flow{fl("w/a", false, blips(10, 110)...), fl("w/fresh", true)}, nil, 0,
+			Degraded, "w/a lost 1.100 s in 110 brief drops after the trigger", []Verdict{Degraded, Resilient}},
 		{"a vulnerable cell makes the experiment vulnerable", trigger, nil, []Expectation{vuln}, 0, Vulnerable, "pod → LB IP: refused", nil},
 		{"a mitigation window is judged on its own", withMitigation, []Flow{fl("w/pinned", false, out(0.5, 30.048)), fl("w/fresh", true, out(0.5, 1.5))}, nil, 0,
 			Vulnerable, "never recovered within 30.000 s of the trigger", []Verdict{Vulnerable, Resilient}},

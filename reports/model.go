@@ -212,19 +212,25 @@ type Window struct {
 	// flows were down too: noise on the cluster, not counted in Lost.
 	Ambient        time.Duration `json:"ambient_ns,omitempty"`
 	AmbientOutages int           `json:"ambient_outages,omitempty"`
+	// Blips counts the outages (in Outages and Lost) of a probe or two
+	// (BlipFor) that began and ended in the window: lost time, but nothing
+	// to recover from, so they neither delay Recovered nor move StableAfter.
+	Blips int `json:"blips,omitempty"`
 	// DownAtStart is set when the flow was already down at the marker;
 	// Carried is that outage's time in the window (beyond the controls').
 	DownAtStart bool          `json:"down_at_start,omitempty"`
 	Carried     time.Duration `json:"carried_ns,omitempty"`
 	// Recovered is false when the flow never came back for good in the
-	// window: it was never answered for Sustain on end after an outage.
+	// window: it was never answered for Sustain on end after an outage
+	// that was no blip.
 	// DownAtEnd is set when it was down when the window closed (after
 	// recovering, when Recovered is set too: a new outage, counted in Lost
 	// as far as the window saw it).
 	Recovered bool `json:"recovered"`
 	DownAtEnd bool `json:"down_at_end,omitempty"`
 	// StableAfter is from the marker to the end of the window's last
-	// counted outage: answers stayed up from then on (0: no outage).
+	// counted outage that was no blip: answers stayed up from then on, but
+	// for blips (0: no such outage).
 	StableAfter time.Duration `json:"stable_after_ns"`
 	// OverBudget is set when the flow lost more than the budget beyond the
 	// trigger's inherent outage.

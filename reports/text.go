@@ -64,6 +64,8 @@ func headline(e Experiment) (lost, stable string) {
 		return "never recovered (" + worstF.Name + ")", "never, within " + Dur(w.End.Sub(w.Start)) + " of the " + w.Marker
 	case w.Outages == 0:
 		return "none", "no outage"
+	case w.Outages == w.Blips:
+		return fmt.Sprintf("%s (%s)", Dur(w.Lost), worstF.Name), "brief drops only, no outage to recover from"
 	}
 	return fmt.Sprintf("%s (%s)", Dur(w.Lost), worstF.Name), fmt.Sprintf("%s after the %s", Dur(w.StableAfter), w.Marker)
 }

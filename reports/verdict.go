@@ -23,6 +23,14 @@ const Noise = time.Second
 // NoiseFor is the noise floor for probes sent every interval.
 func NoiseFor(interval time.Duration) time.Duration { return max(Noise, 2*interval) }
 
+// BlipFor is how short an outage of probes sent every interval must be to
+// be a blip: two probes lost at most (an outage runs from the first lost
+// probe's send time to the first answered one's, so one lost probe is an
+// interval long, give or take the sender's jitter). Lost packets now and
+// then are a network's normal; they cost their time but are nothing to
+// recover from.
+func BlipFor(interval time.Duration) time.Duration { return 3 * interval }
+
 // Sustain is how long answers must stay up after an outage for a recovery
 // to count as stable.
 const Sustain = 3 * time.Second
@@ -140,7 +148,7 @@ func judgeWindows(e *Experiment) {
 			if wi == 0 {
 				inherent = e.Inherent
 			}
-			w := measure(f.Stats, b, controls, noise, b.start.Add(inherent))
+			w := measure(f.Stats, b, controls, noise, BlipFor(e.Interval), b.start.Add(inherent))
 			w.Verdict = windowVerdict(&w, f.Control, len(controls) > 0, inherent, budget, tolerance)
 			f.Windows = append(f.Windows, w)
 		}
@@ -297,14 +305,21 @@ func minTime(a, b time.Time) time.Time {
 
 // measure is one flow's window: what it lost, what of that its controls
 // lost at the same instants, whether it was answering when the window
-// closed, and when it last came back for good. An outage after the
-// window's first one that the controls shared (give or take the noise
-// floor) is ambient: counted apart, and it neither costs the budget nor
-// delays the recovery — unless it starts before faultEnd, the end of the
-// outage the trigger causes by design: a Service's backends held at zero
-// cut every flow at once, after whatever blip came first, and that is the
-// trigger's cost, which the window must show.
-func measure(st Stats, b bound, controls []Flow, noise time.Duration, faultEnd time.Time) Window {
+// closed, and when it last came back for good.
+//
+// A blip (BlipFor) that began and ended inside the window costs its time
+// (Lost, and so the tolerance and the budget) but is nothing to recover
+// from: it neither breaks a stable stretch nor moves StableAfter. A flow
+// that drops a single probe now and then is judged by what it lost, not
+// called "never recovered" because its last drop came late in the window.
+//
+// An outage after the window's first one that the controls shared (give
+// or take the noise floor) is ambient: counted apart, and it neither costs
+// the budget nor delays the recovery — unless it starts before faultEnd,
+// the end of the outage the trigger causes by design: a Service's backends
+// held at zero cut every flow at once, after whatever blip came first, and
+// that is the trigger's cost, which the window must show.
+func measure(st Stats, b bound, controls []Flow, noise, blipMax time.Duration, faultEnd time.Time) Window {
 	w := Window{Marker: b.marker, Start: b.start, End: b.end}
 	var cover []span
 	for _, c := range controls {
@@ -314,14 +329,15 @@ func measure(st Stats, b bound, controls []Flow, noise time.Duration, faultEnd t
 			}
 		}
 	}
-	var last time.Time // end of the last counted outage
+	var last time.Time // end of the last counted outage that was no blip
 	for _, o := range st.Outages {
 		s, ok := clip(o, b)
 		if !ok {
 			continue
 		}
 		atEnd := o.Open || !o.End.Before(b.end)
-		if !last.IsZero() && s.from.Sub(last) >= Sustain {
+		blip := !atEnd && !o.Start.Before(b.start) && o.End.Sub(o.Start) < blipMax
+		if !blip && !last.IsZero() && s.from.Sub(last) >= Sustain {
 			w.Recovered = true // answers stayed up for Sustain after an outage
 		}
 		shared := overlap(s, cover)
@@ -339,6 +355,10 @@ func measure(st Stats, b bound, controls []Flow, noise time.Duration, faultEnd t
 		w.Shared += shared
 		if atEnd {
 			w.DownAtEnd = true
+			continue
+		}
+		if blip {
+			w.Blips++
 			continue
 		}
 		last = s.to
@@ -368,10 +388,15 @@ func (w Window) words() string {
 		return fmt.Sprintf("down at %s, back for good %s after it", since, Dur(w.StableAfter))
 	case w.DownAtEnd:
 		return fmt.Sprintf("recovered after %s, then down again when the window closed (lost %s until then, in %d %s)", since, Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"))
+	case w.Blips == w.Outages:
+		return fmt.Sprintf("lost %s in %d brief %s after %s, answering in between", Dur(w.Lost), w.Outages, plural1(w.Outages, "drop", "drops"), since)
 	}
 	s := fmt.Sprintf("lost %s in %d %s, stable %s after %s", Dur(w.Lost), w.Outages, plural1(w.Outages, "outage", "outages"), Dur(w.StableAfter), since)
 	if w.Shared > 0 {
 		s += fmt.Sprintf(" (%s of it shared with the control flows)", Dur(w.Shared))
+	}
+	if w.Blips > 0 {
+		s += fmt.Sprintf("; %d of them brief (a probe or two lost), not waited out", w.Blips)
 	}
 	if w.AmbientOutages > 0 {
 		s += fmt.Sprintf("; %d ambient %s (%s) not counted", w.AmbientOutages, plural1(w.AmbientOutages, "outage", "outages"), Dur(w.Ambient))
