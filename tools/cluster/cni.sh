@@ -39,6 +39,16 @@ VBIN=$OUT/vpccni/bin VKEY=/usr/local/lib/netchaos-vpccni.key
 CNI_MARK=/run/netchaos-cni CNI_KEY="$PROFILE $(md5sum <"$HERE/cni.sh" | cut -c1-12) $(cat "$VBIN/.key" 2>/dev/null || true)"
 same=1
 for n in "${NODES[@]}"; do [ "$(docker exec "$n" cat $CNI_MARK 2>/dev/null || true)" = "$CNI_KEY" ] || { same=0; break; }; done
+# Docker leaves a network's "-s SUBNET ! -o br-ID -j MASQUERADE" behind when its daemon is killed
+# and the bridge deleted. With bridge netfilter on, such a rule for the kind subnet masquerades
+# every packet between nodes as the host (the peer sees 172.18.0.1, not the node), and packets
+# that escape that NAT mid-connection reach the node un-NATed and are answered by a RST.
+subnet=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' | tr ' ' '\n' | grep -m1 '\.' || true)
+{ [ -n "$subnet" ] && iptables -t nat -S POSTROUTING | grep -E -- "^-A POSTROUTING -s $subnet ! -o br-[0-9a-f]+ -j MASQUERADE$" || true; } | while read -r _ _ spec; do
+  br=${spec#*! -o }; br=${br%% *}
+  [ -e "/sys/class/net/$br" ] && continue
+  iptables -t nat -D POSTROUTING $spec && log cni "removed Docker's masquerade for $subnet through $br, a bridge long gone (it NATed the traffic between nodes)" || true
+done
 if [ $same = 1 ]; then log cni "static CNI ($PROFILE) already on ${#NODES[@]} nodes"; exit 0; fi
 declare -A CIDR IP
 for n in "${NODES[@]}"; do
